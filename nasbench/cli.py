@@ -1,0 +1,246 @@
+"""The ``nasbench`` command line. User errors print one line and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nasbench import __version__
+from nasbench.errors import NasbenchError, TableError
+from nasbench.evaluation import query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds
+from nasbench.oracle import TRIAL_MODES, Budget
+from nasbench.table import list_tables, load_table, read_table, resolve_table, verify_table
+
+SYNTHETIC_WARNING = "SYNTHETIC fixture data, not training results"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (plus a pointer to --help), exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="nasbench", description="Tabular NAS benchmarks: tables, oracle, strategies.")
+    parser.add_argument("--version", action="version", version=f"nasbench {__version__}")
+    parser.add_argument(
+        "--tables-dir", action="append", default=[], metavar="DIR",
+        help="extra folder to search for tables (repeatable; also $NASBENCH_TABLES)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    tables = commands.add_parser("tables", help="list, inspect, verify or build tables")
+    tables_cmd = tables.add_subparsers(dest="tables_command", required=True, parser_class=_Parser)
+    tables_cmd.add_parser("list", help="list the tables found")
+    info = tables_cmd.add_parser("info", help="describe one table")
+    info.add_argument("name")
+    verify = tables_cmd.add_parser("verify", help="check checksums, schema and consistency")
+    verify.add_argument("name", nargs="?", help="table name or folder (default: every table found)")
+    synth = tables_cmd.add_parser("synth", help="write a SYNTHETIC nb201 table (fixture data for tests/demos)")
+    synth.add_argument("out", type=Path, help="folder to create; its name is the table name")
+    synth.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    synth.add_argument("--epochs", type=_positive_int, default=20)
+    synth.add_argument("--archs", type=_positive_int, default=None, help="only the first N indices (default: all)")
+
+    query = commands.add_parser("query", help="look up one architecture in a table")
+    query.add_argument("arch", help="NAS-Bench-201 string or integer index")
+    query.add_argument("--table", required=True)
+
+    run = commands.add_parser("run", help="run a search strategy over many seeds and report regret")
+    run.add_argument("strategy", help="registered name (e.g. random) or path/to/file.py:ClassName")
+    run.add_argument("--table", required=True)
+    run.add_argument("--budget", type=int, default=None, help="queries per run")
+    run.add_argument("--seconds", type=_float, default=None, help="simulated seconds per run")
+    run.add_argument("--seeds", type=_positive_int, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
+    run.add_argument("--first-seed", type=int, default=0)
+    run.add_argument("--trial", choices=TRIAL_MODES, default="sample",
+                     help="answer each query with one sampled training seed (default) or the seed mean")
+    run.add_argument("--out", type=Path, default=None, help="write the full result (JSON) here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except NasbenchError as exc:
+        print(f"nasbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nasbench: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "tables":
+        return {"list": _tables_list, "info": _tables_info, "verify": _tables_verify, "synth": _tables_synth}[
+            args.tables_command
+        ](args)
+    if args.command == "query":
+        return _query(args)
+    return _run(args)
+
+
+def _tables_list(args: argparse.Namespace) -> int:
+    found = list_tables(args.tables_dir)
+    if not found:
+        print("no tables found (add folders with --tables-dir or $NASBENCH_TABLES)")
+        return 0
+    print(f"{'name':<28} {'space':<6} {'archs':>6} {'seeds':>5} {'epochs':>6}  notes")
+    for name, folder in found.items():
+        try:
+            m = read_table(folder, verify=False).manifest
+        except TableError as exc:
+            print(f"{name:<28} unreadable: {exc}")
+            continue
+        notes = SYNTHETIC_WARNING if m.synthetic else m.dataset.get("name", "")
+        print(f"{name:<28} {m.space:<6} {m.num_archs:>6} {len(m.seeds):>5} {m.epochs:>6}  {notes}")
+    return 0
+
+
+def _tables_info(args: argparse.Namespace) -> int:
+    table = load_table(args.name, args.tables_dir)
+    m = table.manifest
+    test = table.final("test_acc")[table.indices]
+    lines = [
+        f"name          {m.name}" + (f"   ({SYNTHETIC_WARNING})" if m.synthetic else ""),
+        f"folder        {table.path}",
+        f"description   {m.description}",
+        f"space         {m.space} ({m.num_archs} of {table.space.size} architectures)",
+        f"rows          {m.rows} (architecture x seed), seeds {m.seeds}, {m.epochs} epochs",
+        f"dataset       {json.dumps(m.dataset)}",
+        f"generator     {m.generator.get('name')} v{m.generator.get('version')}",
+        f"latency       {', '.join(m.latency_devices) or 'none'}",
+        f"test acc      best {np.nanmax(test):.2f}  median {np.nanmedian(test):.2f}  worst {np.nanmin(test):.2f}",
+        f"schema        v{m.schema_version}; sha256 {m.sha256}",
+        f"files         {len(m.files)} ({', '.join(f.path for f in m.files)})",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _tables_verify(args: argparse.Namespace) -> int:
+    folders = [resolve_table(args.name, args.tables_dir)] if args.name else list(list_tables(args.tables_dir).values())
+    if not folders:
+        print("no tables found")
+        return 1
+    failed = 0
+    for folder in folders:
+        try:
+            table = read_table(folder, verify=True)
+            problems = verify_table(table)
+        except TableError as exc:
+            problems = [str(exc)]
+        if problems:
+            failed += 1
+            for problem in problems:
+                print(f"FAIL {folder.name}: {problem}")
+        else:
+            print(f"ok   {table.name}: {table.num_rows} rows, {len(table.manifest.files)} files, sha256 {table.sha256[:16]}")
+    return 1 if failed else 0
+
+
+def _tables_synth(args: argparse.Namespace) -> int:
+    from nasbench.table.synthetic import build_synthetic_table
+
+    indices = range(args.archs) if args.archs else None
+    manifest = build_synthetic_table(args.out, seeds=args.seeds, epochs=args.epochs, indices=indices)
+    print(f"wrote {manifest.name} ({SYNTHETIC_WARNING}): {manifest.rows} rows to {args.out}")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    table = load_table(args.table, args.tables_dir)
+    record = table.record(args.arch)
+    seeds = record["seeds"]
+    print(f"{record['arch_str']}  (index {record['arch_index']}, hash {record['arch_hash']})")
+    if record["trained_as"] != record["arch_index"]:
+        print(f"isomorphic to index {record['trained_as']}, whose training run is shared")
+    print(f"params {record['params']:,}   flops {record['flops']:,}")
+    for name in ("valid_acc", "test_acc", "train_seconds"):
+        values = ", ".join(f"{v:.2f}" for v in record[name])
+        print(f"{name:<14} mean {np.mean(record[name]):7.2f}   seeds {seeds}: {values}")
+    for device, ms in record["latency_ms"].items():
+        print(f"latency {device:<20} {ms:.3f} ms")
+    if table.manifest.synthetic:
+        print(f"note: table {table.name!r} is {SYNTHETIC_WARNING}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from nasbench.study import run_study
+    from strategies import get_strategy
+
+    budget = Budget(queries=args.budget, seconds=args.seconds)
+    strategy_cls = get_strategy(args.strategy)
+    table = load_table(args.table, args.tables_dir)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    result = run_study(strategy_cls, table, budget, seeds, trial=args.trial, progress=True)
+    if args.out:
+        result.save(args.out)
+    print(_report(result, table.manifest.synthetic))
+    if args.out:
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+def _report(result, synthetic: bool) -> str:
+    curves = result.curves
+    budget = result.budget
+    longest = max(len(c.regret) for c in curves)
+    limits = [f"{budget.queries} queries" if budget.queries else "", f"{budget.seconds:g} s" if budget.seconds else ""]
+    lines = [
+        f"table     {result.table} (sha256 {result.table_sha256[:16]})" + (f"  [{SYNTHETIC_WARNING}]" if synthetic else ""),
+        f"strategy  {result.strategy} v{result.strategy_version}; seeds {result.seeds[0]}..{result.seeds[-1]} "
+        f"({len(result.seeds)}); budget {' and '.join(x for x in limits if x)}; trial={result.trial}",
+        "",
+        f"Anytime regret (best test accuracy - incumbent's, in points; mean and 95% CI over {len(curves)} seeds)",
+        f"{'queries':>8}  {'regret':>7}  {'95% CI':>16}  {'sim. time (median)':>18}",
+    ]
+    by_queries = summarize_by_queries(curves, query_checkpoints(longest))
+    for q, mean, lo, hi in zip(by_queries.at, by_queries.mean, by_queries.low, by_queries.high):
+        elapsed = np.median([c.seconds[min(q, len(c.seconds)) - 1] for c in curves])
+        lines.append(f"{q:>8}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]  {_duration(elapsed):>18}")
+    grid = seconds_checkpoints(curves)
+    if len(grid):
+        by_seconds = summarize_by_seconds(curves, grid)
+        lines += ["", f"{'sim. time':>10}  {'regret':>7}  {'95% CI':>16}"]
+        for t, mean, lo, hi in zip(by_seconds.at, by_seconds.mean, by_seconds.low, by_seconds.high):
+            lines.append(f"{_duration(t):>10}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]")
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    """Simulated time in the unit a person reads best."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

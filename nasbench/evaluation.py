@@ -1,0 +1,116 @@
+"""Regret of a finished run, and summaries over seeds (mean and 95% confidence interval).
+
+Regret after t queries = best final test accuracy in the table (mean over seeds) minus the
+final test accuracy of the incumbent: the architecture with the best validation accuracy
+the oracle returned so far (the first one on ties). Test accuracy is used only here, after
+the search.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from nasbench.oracle import Trajectory
+from nasbench.table.reader import Table
+
+
+@dataclass(frozen=True)
+class RegretCurve:
+    """Regret after each query of one run."""
+
+    seconds: np.ndarray  # simulated seconds elapsed after each query
+    incumbents: np.ndarray  # incumbent architecture index after each query
+    regret: np.ndarray  # percentage points
+
+    @property
+    def queries(self) -> np.ndarray:
+        return np.arange(1, len(self.regret) + 1)
+
+
+def incumbent_positions(values: np.ndarray) -> np.ndarray:
+    """Position of the best value seen so far, for every prefix (first one on ties)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64)
+    running = np.maximum.accumulate(values)
+    improved = np.empty(len(values), dtype=bool)
+    improved[0] = True
+    improved[1:] = values[1:] > running[:-1]
+    return np.maximum.accumulate(np.where(improved, np.arange(len(values)), 0))
+
+
+def regret_curve(table: Table, trajectory: Trajectory) -> RegretCurve:
+    """Regret of a trajectory against the table's best final test accuracy."""
+    test = table.final("test_acc")
+    best = float(np.nanmax(test))
+    incumbents = trajectory.indices[incumbent_positions(trajectory.values)]
+    return RegretCurve(trajectory.elapsed, incumbents, best - test[incumbents].astype(np.float64))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean and 95% CI (Student t) of regret over seeds at a set of points."""
+
+    at: np.ndarray  # queries or seconds
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n: np.ndarray  # seeds contributing at each point
+
+
+def mean_ci(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Column-wise mean, CI bounds and count of a (seeds, points) array with NaN for gaps."""
+    n = np.sum(np.isfinite(samples), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are reported as NaN
+        mean = np.nanmean(samples, axis=0) if samples.size else np.full(samples.shape[1], np.nan)
+        sd = np.nanstd(samples, axis=0, ddof=1) if samples.shape[0] > 1 else np.zeros(samples.shape[1])
+        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half = np.where(n > 1, half, np.nan)
+    return mean, mean - half, mean + half, n
+
+
+def summarize_by_queries(curves: Sequence[RegretCurve], at: Sequence[int]) -> Summary:
+    """Regret after ``at`` queries (a run that stopped earlier keeps its last value)."""
+    at = np.asarray(at, dtype=np.int64)
+    samples = np.full((len(curves), len(at)), np.nan)
+    for row, curve in enumerate(curves):
+        if len(curve.regret):
+            samples[row] = curve.regret[np.minimum(at, len(curve.regret)) - 1]
+    return Summary(at, *mean_ci(samples))
+
+
+def summarize_by_seconds(curves: Sequence[RegretCurve], at: Sequence[float]) -> Summary:
+    """Regret after ``at`` simulated seconds.
+
+    A seed with no finished query yet contributes nothing (NaN); a finished run keeps its
+    final regret.
+    """
+    at = np.asarray(at, dtype=np.float64)
+    samples = np.full((len(curves), len(at)), np.nan)
+    for row, curve in enumerate(curves):
+        done = np.searchsorted(curve.seconds, at, side="right") - 1
+        ok = done >= 0
+        samples[row, ok] = curve.regret[done[ok]]
+    return Summary(at, *mean_ci(samples))
+
+
+def query_checkpoints(budget: int) -> list[int]:
+    """Readable checkpoints up to ``budget``: 1, 10, 25, 50, 100, 200, 300, 500, ... budget."""
+    marks = [1, 10, 25, 50, 100, 150, 200, 300, 500, 1000, 2000, 5000, 10000]
+    return sorted({m for m in marks if m < budget} | {budget})
+
+
+def seconds_checkpoints(curves: Sequence[RegretCurve], points: int = 8) -> np.ndarray:
+    """Log-spaced simulated-time checkpoints from when every run has a result to the last end."""
+    ends = [c.seconds[-1] for c in curves if len(c.seconds)]
+    starts = [c.seconds[0] for c in curves if len(c.seconds)]
+    if not ends:
+        return np.empty(0)
+    lo, hi = max(max(starts), 1e-3), max(ends)
+    return np.unique(np.geomspace(lo, hi, points)) if hi > lo else np.asarray([hi])

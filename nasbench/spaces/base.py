@@ -1,0 +1,70 @@
+"""The SearchSpace contract every space implements: pure data, no torch."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+Arch = Hashable  # each space defines its own frozen architecture value type
+
+
+class SearchSpace(ABC):
+    """Enumerates, samples, mutates and converts architectures of one space.
+
+    Architectures are frozen value objects; conversions go to and from a canonical
+    string, an integer index (when the space is enumerable), a networkx graph and
+    fixed-length encodings. ``hash`` is equal for architectures that compute the
+    same function, and is the key of every table.
+    """
+
+    name: str
+    size: int | None  # number of architectures, None if not enumerable
+    encodings: tuple[str, ...]
+
+    @abstractmethod
+    def parse(self, text: str) -> Any:
+        """Architecture from its canonical string (raises InvalidArchitectureError)."""
+
+    @abstractmethod
+    def to_string(self, arch: Any) -> str:
+        """Canonical string of an architecture."""
+
+    @abstractmethod
+    def index(self, arch: Any) -> int:
+        """Integer index of an architecture in the space's fixed order."""
+
+    @abstractmethod
+    def from_index(self, index: int) -> Any:
+        """Architecture at an integer index (raises OutOfDomainError)."""
+
+    @abstractmethod
+    def coerce(self, value: Any) -> Any:
+        """Architecture from an architecture, a canonical string or an index."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Any:
+        """A uniformly random architecture."""
+
+    @abstractmethod
+    def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
+        """A random neighbour of ``arch`` (never ``arch`` itself)."""
+
+    @abstractmethod
+    def neighbours(self, arch: Any) -> list[Any]:
+        """All architectures one mutation away, in a fixed order."""
+
+    @abstractmethod
+    def hash(self, arch: Any) -> str:
+        """Isomorphism-aware canonical hash: equal iff the cells compute the same function."""
+
+    @abstractmethod
+    def to_graph(self, arch: Any) -> nx.DiGraph:
+        """A networkx DiGraph view of the architecture with op labels."""
+
+    @abstractmethod
+    def encode(self, archs: Sequence[Any], kind: str) -> np.ndarray:
+        """Fixed-length encodings, one row per architecture."""

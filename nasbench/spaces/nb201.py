@@ -1,0 +1,232 @@
+"""The NAS-Bench-201 cell space: 4 nodes, 6 edges, 5 ops, 15,625 cells.
+
+Strings use NAS-Bench-201's format, ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``: node j
+(1..3) sums op(node i) over i < j. Indices are NAS-Bench-201's (also NATS-Bench's
+topology space and HW-NAS-Bench's), so rows join with their published data: that
+benchmark enumerates the cells with node 1's op as the most significant digit (ops in
+the order of ``OPS``) and then shuffles the list with Python's ``random.seed(88)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from nasbench.errors import InvalidArchitectureError, OutOfDomainError
+from nasbench.spaces.base import SearchSpace
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+OP_ID: dict[str, int] = {op: i for i, op in enumerate(OPS)}
+# Edges in string order: (source node, target node).
+EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+NUM_NODES = 4
+NUM_EDGES = len(EDGES)
+NUM_CELLS = len(OPS) ** NUM_EDGES  # 15,625
+_SHUFFLE_SEED = 88  # NAS-Bench-201's fixed shuffle seed
+
+
+@dataclass(frozen=True, slots=True)
+class NB201Cell:
+    """A NAS-Bench-201 cell: the op on each of the 6 edges, in string order."""
+
+    ops: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ops, tuple) or len(self.ops) != NUM_EDGES:
+            raise InvalidArchitectureError(
+                f"ops: expected a tuple of {NUM_EDGES} op names, got {self.ops!r}"
+            )
+        for op in self.ops:
+            if op not in OP_ID:
+                raise InvalidArchitectureError(
+                    f"ops: unknown op {op!r} (known: {', '.join(OPS)})"
+                )
+
+    @classmethod
+    def from_string(cls, text: str) -> NB201Cell:
+        """Parse a NAS-Bench-201 string, rejecting anything malformed with a clear message."""
+        return cls(_parse_ops(text))
+
+    def __str__(self) -> str:
+        o = self.ops
+        return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+
+    @property
+    def code(self) -> int:
+        """Position in NAS-Bench-201's enumeration before its shuffle (base-5, edge 0 first)."""
+        code = 0
+        for op in self.ops:
+            code = code * len(OPS) + OP_ID[op]
+        return code
+
+    @property
+    def index(self) -> int:
+        """NAS-Bench-201 / NATS-Bench / HW-NAS-Bench index."""
+        return _index_by_ops()[self.ops]
+
+
+def _parse_ops(text: str) -> tuple[str, ...]:
+    if not isinstance(text, str):
+        raise InvalidArchitectureError(f"architecture string: expected str, got {type(text).__name__}")
+    where = f"in NB201 architecture string {text!r}"
+    nodes = text.strip().split("+")
+    if len(nodes) != NUM_NODES - 1:
+        raise InvalidArchitectureError(
+            f"{where}: expected {NUM_NODES - 1} nodes joined by '+', got {len(nodes)}"
+        )
+    ops: list[str] = []
+    for target, node in enumerate(nodes, start=1):
+        if len(node) < 2 or not (node.startswith("|") and node.endswith("|")):
+            raise InvalidArchitectureError(f"{where}: node {target} {node!r} must be wrapped in '|'")
+        tokens = node[1:-1].split("|")
+        if len(tokens) != target:
+            raise InvalidArchitectureError(
+                f"{where}: node {target} needs {target} inputs, got {len(tokens)} ({node!r})"
+            )
+        for source, token in enumerate(tokens):
+            op, sep, src = token.partition("~")
+            if not sep:
+                raise InvalidArchitectureError(f"{where}: edge {token!r} must look like 'op~{source}'")
+            if op not in OP_ID:
+                raise InvalidArchitectureError(
+                    f"{where}: unknown op {op!r} (known: {', '.join(OPS)})"
+                )
+            if src != str(source):
+                raise InvalidArchitectureError(
+                    f"{where}: node {target}'s input #{source} must come from node {source}, got {src!r}"
+                )
+            ops.append(op)
+    return tuple(ops)
+
+
+@functools.lru_cache(maxsize=1)
+def _code_of_index() -> np.ndarray:
+    """index -> code: NAS-Bench-201's enumeration order shuffled with random.seed(88)."""
+    codes = list(range(NUM_CELLS))  # enumeration order == code order, see NB201Cell.code
+    random.Random(_SHUFFLE_SEED).shuffle(codes)  # same algorithm as random.seed(88); shuffle
+    out = np.asarray(codes, dtype=np.int32)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _index_of_code() -> np.ndarray:
+    order = _code_of_index()
+    inverse = np.empty(NUM_CELLS, dtype=np.int32)
+    inverse[order] = np.arange(NUM_CELLS, dtype=np.int32)
+    inverse.flags.writeable = False
+    return inverse
+
+
+@functools.lru_cache(maxsize=1)
+def op_ids_by_index() -> np.ndarray:
+    """(15625, 6) int8 array: op id on each edge, rows in index order."""
+    codes = _code_of_index().astype(np.int64)
+    digits = np.empty((NUM_CELLS, NUM_EDGES), dtype=np.int8)
+    for edge in range(NUM_EDGES - 1, -1, -1):
+        digits[:, edge] = codes % len(OPS)
+        codes //= len(OPS)
+    digits.flags.writeable = False
+    return digits
+
+
+@functools.lru_cache(maxsize=1)
+def all_cells() -> tuple[NB201Cell, ...]:
+    """Every cell, in index order (built once; cells are immutable)."""
+    return tuple(NB201Cell(tuple(OPS[i] for i in row)) for row in op_ids_by_index().tolist())
+
+
+@functools.lru_cache(maxsize=1)
+def _index_by_ops() -> dict[tuple[str, ...], int]:
+    return {cell.ops: i for i, cell in enumerate(all_cells())}
+
+
+class NB201Space(SearchSpace):
+    """The NAS-Bench-201 cell space (see the module docstring)."""
+
+    name = "nb201"
+    size = NUM_CELLS
+    ops = OPS
+    edges = EDGES
+    encodings = ("onehot", "adjacency", "path")
+
+    def parse(self, text: str) -> NB201Cell:
+        return NB201Cell.from_string(text)
+
+    def to_string(self, arch: NB201Cell) -> str:
+        return str(arch)
+
+    def index(self, arch: NB201Cell) -> int:
+        return arch.index
+
+    def from_index(self, index: int) -> NB201Cell:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise OutOfDomainError(f"index: expected an integer, got {index!r}")
+        if not 0 <= index < NUM_CELLS:
+            raise OutOfDomainError(f"index: {index} is out of range for nb201 (0..{NUM_CELLS - 1})")
+        return all_cells()[int(index)]
+
+    def coerce(self, value: Any) -> NB201Cell:
+        """A cell from a cell, a NAS-Bench-201 string, an index, or a string of digits."""
+        if isinstance(value, NB201Cell):
+            return value
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.lstrip("-").isdigit():
+                return self.from_index(int(stripped))
+            return self.parse(stripped)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return self.from_index(int(value))
+        raise InvalidArchitectureError(
+            f"architecture: expected an NB201Cell, a NAS-Bench-201 string or an index, got {value!r}"
+        )
+
+    def indices(self, archs: Sequence[Any]) -> np.ndarray:
+        """Vectorised index of many architectures (cells, strings or indices)."""
+        return np.fromiter((self.coerce(a).index for a in archs), dtype=np.int64, count=len(archs))
+
+    def sample(self, rng: np.random.Generator) -> NB201Cell:
+        return all_cells()[int(rng.integers(NUM_CELLS))]
+
+    def mutate(self, arch: NB201Cell, rng: np.random.Generator) -> NB201Cell:
+        """Change the op on one uniformly chosen edge to one of the 4 other ops."""
+        edge = int(rng.integers(NUM_EDGES))
+        current = OP_ID[arch.ops[edge]]
+        new = (current + 1 + int(rng.integers(len(OPS) - 1))) % len(OPS)
+        ops = list(arch.ops)
+        ops[edge] = OPS[new]
+        return NB201Cell(tuple(ops))
+
+    def neighbours(self, arch: NB201Cell) -> list[NB201Cell]:
+        """The 24 cells that differ on exactly one edge (edge-major, then op order)."""
+        out = []
+        for edge, op in itertools.product(range(NUM_EDGES), OPS):
+            if op != arch.ops[edge]:
+                out.append(NB201Cell(arch.ops[:edge] + (op,) + arch.ops[edge + 1 :]))
+        return out
+
+    def hash(self, arch: NB201Cell) -> str:
+        from nasbench.spaces.nb201_canonical import canonical_hash
+
+        return canonical_hash(arch.ops)
+
+    def to_graph(self, arch: NB201Cell, *, drop_none: bool = False) -> nx.DiGraph:
+        """Nodes 0..3 (0 is the cell input, 3 its output); each edge carries its ``op``."""
+        graph = nx.DiGraph(name=str(arch))
+        graph.add_nodes_from(range(NUM_NODES))
+        for (src, dst), op in zip(EDGES, arch.ops):
+            if not (drop_none and op == "none"):
+                graph.add_edge(src, dst, op=op)
+        return graph
+
+    def encode(self, archs: Sequence[Any], kind: str = "onehot") -> np.ndarray:
+        from nasbench.spaces.nb201_encodings import encode
+
+        return encode(self.indices(archs), kind)

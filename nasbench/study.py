@@ -1,0 +1,188 @@
+"""The run loop: a strategy asks, the oracle answers, the strategy is told; many seeds.
+
+Seeding: run seed ``s`` spawns two independent streams from ``numpy.random.SeedSequence(s)``:
+the first for the strategy, the second for the oracle's choice of recorded training seed.
+Same seed, same table, same strategy version -> the same trajectory, bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from nasbench.atomic import atomic_write_text
+from nasbench.errors import BudgetExhausted, InvalidArchitectureError, NasbenchError, StrategyError
+from nasbench.evaluation import RegretCurve, regret_curve
+from nasbench.oracle import Budget, Oracle, Trajectory
+from nasbench.table.reader import Table
+from nasbench.table.writer import package_versions
+
+RESULT_FORMAT = "nasbench.study/1"
+
+
+def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """(strategy rng, oracle rng) for one run seed."""
+    strategy_seq, oracle_seq = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(strategy_seq), np.random.default_rng(oracle_seq)
+
+
+def run_once(
+    strategy_cls: type,
+    table: Table,
+    budget: Budget,
+    seed: int,
+    params: dict[str, Any] | None = None,
+    trial: str = "sample",
+) -> Trajectory:
+    """One seeded search; returns the oracle's trajectory. Strategy faults raise StrategyError."""
+    name = getattr(strategy_cls, "name", "") or strategy_cls.__name__
+    where = f"strategy {name!r} (seed {seed})"
+    strategy_rng, oracle_rng = seed_streams(seed)
+    oracle = Oracle(table, budget, oracle_rng, trial=trial)
+    try:
+        strategy = strategy_cls(table.space, strategy_rng, max_epochs=table.epochs, **(params or {}))
+    except Exception as exc:
+        raise StrategyError(f"{where}: could not be created: {type(exc).__name__}: {exc}") from exc
+    while not oracle.exhausted:
+        try:
+            proposal = strategy.ask()
+        except StopIteration:
+            break
+        except Exception as exc:
+            raise StrategyError(f"{where}: ask() raised {type(exc).__name__}: {exc}") from exc
+        arch, epochs = proposal if isinstance(proposal, tuple) else (proposal, None)
+        try:
+            observation = oracle.evaluate(arch, epochs)
+        except BudgetExhausted:
+            break
+        except InvalidArchitectureError as exc:
+            raise StrategyError(f"{where}: proposed an invalid architecture: {exc}") from exc
+        try:
+            strategy.tell(observation)
+        except Exception as exc:
+            raise StrategyError(f"{where}: tell() raised {type(exc).__name__}: {exc}") from exc
+    return oracle.trajectory()
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    """One seed's trajectory and regret."""
+
+    seed: int
+    trajectory: Trajectory
+    regret: RegretCurve
+
+
+@dataclass
+class StudyResult:
+    """A strategy run over many seeds on one table: everything needed to re-run and compare."""
+
+    strategy: str
+    strategy_version: str
+    params: dict[str, Any]
+    table: str
+    table_sha256: str
+    synthetic: bool
+    budget: Budget
+    trial: str
+    runs: list[SeedRun] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=package_versions)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [run.seed for run in self.runs]
+
+    @property
+    def curves(self) -> list[RegretCurve]:
+        return [run.regret for run in self.runs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": RESULT_FORMAT,
+            "strategy": self.strategy,
+            "strategy_version": self.strategy_version,
+            "params": self.params,
+            "table": self.table,
+            "table_sha256": self.table_sha256,
+            "synthetic": self.synthetic,
+            "budget": asdict(self.budget),
+            "trial": self.trial,
+            "seed_streams": "numpy SeedSequence(seed).spawn(2): [strategy, oracle]",
+            "versions": self.versions,
+            "runs": [
+                {
+                    "seed": run.seed,
+                    "indices": run.trajectory.indices.tolist(),
+                    "epochs": run.trajectory.epochs.tolist(),
+                    "values": run.trajectory.values.tolist(),
+                    "costs": run.trajectory.costs.tolist(),
+                    "trials": run.trajectory.trials.tolist(),
+                    "incumbents": run.regret.incumbents.tolist(),
+                    "regret": run.regret.regret.tolist(),
+                }
+                for run in self.runs
+            ],
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the result as JSON, atomically."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> StudyResult:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise NasbenchError(f"result file {path}: cannot be read ({exc})") from None
+        if data.get("format") != RESULT_FORMAT:
+            raise NasbenchError(f"result file {path}: format {data.get('format')!r} is not {RESULT_FORMAT!r}")
+        runs = []
+        for run in data["runs"]:
+            costs = np.asarray(run["costs"], dtype=np.float64)
+            trajectory = Trajectory(
+                np.asarray(run["indices"], dtype=np.int64),
+                np.asarray(run["epochs"], dtype=np.int32),
+                np.asarray(run["values"], dtype=np.float64),
+                costs,
+                np.asarray(run["trials"], dtype=np.int64),
+            )
+            regret = RegretCurve(
+                np.cumsum(costs), np.asarray(run["incumbents"], dtype=np.int64), np.asarray(run["regret"])
+            )
+            runs.append(SeedRun(run["seed"], trajectory, regret))
+        return cls(
+            data["strategy"], data["strategy_version"], data["params"], data["table"], data["table_sha256"],
+            data["synthetic"], Budget(**data["budget"]), data["trial"], runs, data["versions"],
+        )
+
+
+def run_study(
+    strategy_cls: type,
+    table: Table,
+    budget: Budget,
+    seeds: Sequence[int],
+    params: dict[str, Any] | None = None,
+    trial: str = "sample",
+    progress: bool = False,
+) -> StudyResult:
+    """Run ``strategy_cls`` once per seed; the regret of each run is computed afterwards."""
+    result = StudyResult(
+        strategy=getattr(strategy_cls, "name", "") or strategy_cls.__name__,
+        strategy_version=str(getattr(strategy_cls, "version", "1")),
+        params=dict(params or {}),
+        table=table.name,
+        table_sha256=table.sha256,
+        synthetic=table.manifest.synthetic,
+        budget=budget,
+        trial=trial,
+    )
+    for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
+        trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial)
+        result.runs.append(SeedRun(int(seed), trajectory, regret_curve(table, trajectory)))
+    return result

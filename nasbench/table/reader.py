@@ -1,0 +1,295 @@
+"""Loads a table folder into dense per-architecture arrays for vectorised lookups.
+
+Loading checks the manifest, every file's sha256, the schema and the row layout; the
+deeper (slower) consistency checks of :func:`verify_table` run on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from nasbench.errors import InvalidArchitectureError, OutOfDomainError, TableError, UnknownNameError
+from nasbench.spaces import SPACES, SearchSpace, get_space
+from nasbench.table.manifest import Manifest
+from nasbench.table.schema import CURVE_COLUMNS, SCHEMA_VERSION, validate_schema
+
+SCALAR_COLUMNS = ("params", "flops", "trained_as")
+
+
+class Table:
+    """A loaded table. Arrays are indexed by architecture index, then seed, then epoch.
+
+    Missing (architecture, seed) pairs are NaN; ``present`` marks architectures with at
+    least one row. Curves are materialised on first use and cached.
+    """
+
+    def __init__(self, path: Path, manifest: Manifest, data: pa.Table, space: SearchSpace) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.space = space
+        self._data = data
+        self.seeds = np.asarray(manifest.seeds, dtype=np.int64)
+        self.epochs = manifest.epochs
+        size = space.size or 0
+        arch = data["arch_index"].to_numpy().astype(np.int64)
+        seed_pos = np.searchsorted(self.seeds, data["seed"].to_numpy())
+        key = arch * len(self.seeds) + seed_pos
+        if len(np.unique(key)) != len(key):
+            dup = int(pd.Series(key).duplicated().to_numpy().argmax())
+            raise TableError(
+                f"table {self.name!r}: duplicate row for arch_index {arch[dup]} seed {self.seeds[seed_pos[dup]]}"
+            )
+        self._arch_of_row = arch
+        self._seed_of_row = seed_pos
+        self.present = np.zeros(size, dtype=bool)
+        self.present[arch] = True
+        self._first_row = np.full(size, -1, dtype=np.int64)
+        self._first_row[arch[::-1]] = np.arange(len(arch))[::-1]
+        self._cache: dict[str, np.ndarray] = {}
+        self._string_index: pd.Index | None = None
+
+    # -- identity ---------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def sha256(self) -> str:
+        return self.manifest.sha256
+
+    @property
+    def num_rows(self) -> int:
+        return self._data.num_rows
+
+    @property
+    def indices(self) -> np.ndarray:
+        """Indices of the architectures present in the table, ascending."""
+        return np.flatnonzero(self.present)
+
+    @property
+    def recorded(self) -> np.ndarray:
+        """(size, seeds) bool: which (architecture, seed) pairs have a row."""
+        if "recorded" not in self._cache:
+            mask = np.zeros((len(self.present), len(self.seeds)), dtype=bool)
+            mask[self._arch_of_row, self._seed_of_row] = True
+            mask.flags.writeable = False
+            self._cache["recorded"] = mask
+        return self._cache["recorded"]
+
+    def cumulative_seconds(self) -> np.ndarray:
+        """(size, seeds, epochs) float64 training seconds up to and including each epoch."""
+        if "cumulative_seconds" not in self._cache:
+            total = np.cumsum(self.curve("epoch_seconds"), axis=2, dtype=np.float64)
+            total.flags.writeable = False
+            self._cache["cumulative_seconds"] = total
+        return self._cache["cumulative_seconds"]
+
+    @property
+    def latency_devices(self) -> list[str]:
+        return list(self.manifest.latency_devices)
+
+    # -- dense arrays -----------------------------------------------------------------
+    def curve(self, name: str) -> np.ndarray:
+        """(size, seeds, epochs) float32 array of a per-epoch column; NaN where missing."""
+        if name not in CURVE_COLUMNS:
+            raise UnknownNameError(f"unknown curve {name!r} (known: {', '.join(CURVE_COLUMNS)})")
+        if name not in self._cache:
+            column = self._data[name].combine_chunks()
+            flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+            values = flat.reshape(len(column), self.epochs)
+            dense = np.full((len(self.present), len(self.seeds), self.epochs), np.nan, dtype=np.float32)
+            dense[self._arch_of_row, self._seed_of_row] = values
+            dense.flags.writeable = False
+            self._cache[name] = dense
+        return self._cache[name]
+
+    def scalar(self, name: str) -> np.ndarray:
+        """(size,) array of a per-architecture column (params, flops, trained_as, latency_*)."""
+        if name not in self._cache:
+            if name not in self._data.column_names or name in CURVE_COLUMNS:
+                known = [*SCALAR_COLUMNS, *(f"latency_{d}_ms" for d in self.latency_devices)]
+                raise UnknownNameError(f"unknown column {name!r} (known: {', '.join(known)})")
+            values = self._data[name].to_numpy()
+            dense = np.full(len(self.present), np.nan if values.dtype.kind == "f" else -1, dtype=values.dtype)
+            rows = self._first_row[self.present]
+            dense[self.present] = values[rows]
+            dense.flags.writeable = False
+            self._cache[name] = dense
+        return self._cache[name]
+
+    def latency(self, device: str) -> np.ndarray:
+        """(size,) median latency in ms on a device column."""
+        if device not in self.latency_devices:
+            raise UnknownNameError(
+                f"unknown latency device {device!r} (known: {', '.join(self.latency_devices) or 'none'})"
+            )
+        return self.scalar(f"latency_{device}_ms")
+
+    @property
+    def arch_hashes(self) -> np.ndarray:
+        """(size,) object array of canonical hashes (None where absent)."""
+        if "arch_hash" not in self._cache:
+            out = np.full(len(self.present), None, dtype=object)
+            out[self.present] = self._data["arch_hash"].to_numpy(zero_copy_only=False)[self._first_row[self.present]]
+            self._cache["arch_hash"] = out
+        return self._cache["arch_hash"]
+
+    def final(self, metric: str) -> np.ndarray:
+        """(size,) mean over seeds of a curve's last epoch."""
+        key = f"final:{metric}"
+        if key not in self._cache:
+            with np.errstate(invalid="ignore"):
+                values = np.nanmean(self.curve(metric)[:, :, -1], axis=1) if self.present.any() else None
+            values = np.where(self.present, values, np.nan).astype(np.float32)
+            values.flags.writeable = False
+            self._cache[key] = values
+        return self._cache[key]
+
+    # -- lookups ----------------------------------------------------------------------
+    def check_indices(self, indices: np.ndarray | Sequence[int] | int) -> np.ndarray:
+        """Validated int64 index array; raises OutOfDomainError for absent architectures."""
+        idx = np.asarray(indices, dtype=np.int64)
+        bad = (idx < 0) | (idx >= len(self.present))
+        if bad.any():
+            raise OutOfDomainError(
+                f"index: {int(idx[bad].flat[0])} is out of range for {self.space.name} (0..{len(self.present) - 1})"
+            )
+        missing = ~self.present[idx]
+        if missing.any():
+            raise OutOfDomainError(f"index: architecture {int(idx[missing].flat[0])} is not in table {self.name!r}")
+        return idx
+
+    def lookup(
+        self,
+        indices: np.ndarray | Sequence[int],
+        metric: str = "valid_acc",
+        epoch: int | None = None,
+        seed: int | None = None,
+    ) -> np.ndarray:
+        """Vectorised ``metric`` at ``epoch`` (1-based, default last) for many architectures.
+
+        ``seed=None`` averages over the recorded seeds; otherwise that seed's value.
+        """
+        idx = self.check_indices(indices)
+        if epoch is None:
+            column = self.epochs - 1
+        elif not 1 <= epoch <= self.epochs:
+            raise OutOfDomainError(f"epoch: {epoch} is outside 1..{self.epochs} of table {self.name!r}")
+        else:
+            column = epoch - 1
+        if seed is None:
+            if epoch is None and metric != "epoch_seconds":
+                return self.final(metric)[idx]
+            with np.errstate(invalid="ignore"):
+                return np.nanmean(self.curve(metric)[idx, :, column], axis=1)
+        position = np.searchsorted(self.seeds, seed)
+        if position >= len(self.seeds) or self.seeds[position] != seed:
+            raise UnknownNameError(f"seed {seed} is not in table {self.name!r} (seeds: {self.manifest.seeds})")
+        return self.curve(metric)[idx, position, column]
+
+    def index_of(self, strings: Sequence[str]) -> np.ndarray:
+        """Vectorised architecture string -> index (raises on any unknown string)."""
+        if self._string_index is None:
+            names = self._data["arch_str"].to_numpy(zero_copy_only=False)[self._first_row[self.present]]
+            self._string_index = pd.Index(names)
+            self._index_values = self.indices
+        positions = self._string_index.get_indexer(list(strings))
+        if (positions < 0).any():
+            bad = list(strings)[int(np.flatnonzero(positions < 0)[0])]
+            self.space.coerce(bad)  # raises a precise parse error if malformed
+            raise InvalidArchitectureError(f"architecture {bad!r} is not in table {self.name!r}")
+        return self._index_values[positions]
+
+    def record(self, arch: Any) -> dict[str, Any]:
+        """Everything the table holds on one architecture (for people, not hot loops)."""
+        cell = self.space.coerce(arch)
+        index = int(self.check_indices(self.space.index(cell)))
+        rows = np.flatnonzero(self._arch_of_row == index)
+        frame = self._data.take(pa.array(rows)).to_pandas()
+        frame = frame.sort_values("seed")
+        return {
+            "arch_index": index,
+            "arch_str": str(cell),
+            "arch_hash": self.arch_hashes[index],
+            "trained_as": int(self.scalar("trained_as")[index]),
+            "params": int(self.scalar("params")[index]),
+            "flops": int(self.scalar("flops")[index]),
+            "seeds": frame["seed"].tolist(),
+            "valid_acc": [float(c[-1]) for c in frame["valid_acc"]],
+            "test_acc": [float(c[-1]) for c in frame["test_acc"]],
+            "train_seconds": [float(np.sum(c)) for c in frame["epoch_seconds"]],
+            "latency_ms": {d: float(self.latency(d)[index]) for d in self.latency_devices},
+        }
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The tidy table as a DataFrame (one row per architecture and seed)."""
+        return self._data.to_pandas()
+
+
+def _read_shard(folder: Path, info: Any, verify: bool, where: str) -> pa.Table:
+    path = folder / info.path
+    if not path.is_file():
+        raise TableError(f"{where}: missing file {info.path}")
+    data = path.read_bytes()
+    if verify and hashlib.sha256(data).hexdigest() != info.sha256:
+        raise TableError(f"{where}: checksum mismatch for {info.path} (file changed or corrupt)")
+    try:
+        shard = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise TableError(f"{where}: {info.path} is not a readable Parquet file ({exc})") from None
+    if shard.num_rows != info.rows:
+        raise TableError(f"{where}: {info.path} has {shard.num_rows} rows, manifest says {info.rows}")
+    return shard
+
+
+def read_table(folder: str | Path, verify: bool = True) -> Table:
+    """Load the table in ``folder``; ``verify`` checks each file's sha256 against the manifest."""
+    folder = Path(folder)
+    manifest = Manifest.read(folder)
+    where = f"table {manifest.name!r}"
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise TableError(
+            f"{where}: schema_version {manifest.schema_version} is not supported (this nasbench reads {SCHEMA_VERSION})"
+        )
+    if manifest.space not in SPACES:
+        raise TableError(f"{where}: unknown space {manifest.space!r}")
+    space = get_space(manifest.space)
+    if not manifest.files:
+        raise TableError(f"{where}: manifest lists no files")
+    shards = [_read_shard(folder, info, verify, where) for info in manifest.files]
+    devices = None
+    for info, shard in zip(manifest.files, shards):
+        shard_devices = validate_schema(shard.schema, where=f"{where}, {info.path}")
+        if devices is not None and shard_devices != devices:
+            raise TableError(f"{where}: {info.path} has latency columns {shard_devices}, others {devices}")
+        devices = shard_devices
+    if devices != sorted(manifest.latency_devices):
+        raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
+    data = pa.concat_tables(shards) if len(shards) > 1 else shards[0]
+    _check_layout(data, manifest, space, where)
+    return Table(folder, manifest, data, space)
+
+
+def _check_layout(data: pa.Table, manifest: Manifest, space: SearchSpace, where: str) -> None:
+    if data.num_rows != manifest.rows:
+        raise TableError(f"{where}: {data.num_rows} rows, manifest says {manifest.rows}")
+    arch = data["arch_index"].to_numpy()
+    if space.size is not None and len(arch) and (arch.min() < 0 or arch.max() >= space.size):
+        bad = int(arch[(arch < 0) | (arch >= space.size)][0])
+        raise TableError(f"{where}: arch_index {bad} is outside the {space.name} space")
+    seeds = np.unique(data["seed"].to_numpy())
+    if seeds.tolist() != sorted(manifest.seeds):
+        raise TableError(f"{where}: seeds {seeds.tolist()} differ from manifest {manifest.seeds}")
+    for name in CURVE_COLUMNS:
+        lengths = pc.list_value_length(data[name])
+        if pc.any(pc.not_equal(lengths, manifest.epochs)).as_py():
+            raise TableError(f"{where}: column {name!r} has curves whose length is not {manifest.epochs}")
