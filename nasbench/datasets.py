@@ -1,0 +1,228 @@
+"""Offline datasets with fixed, seeded train/valid/test splits; nothing is ever downloaded.
+
+Registered datasets (``load_dataset(name, split_seed=...)``):
+
+- ``mnist1d``: the canonical MNIST-1D (5,000 signals of length 40, 10 classes) generated
+  offline by ``mnist1d.data.make_dataset`` with its default arguments (generation seed 42);
+  the package's own train/test split is pooled and re-split 60/20/20 (3,000/1,000/1,000)
+  by ``split_seed``; x is standardised per feature with train statistics. Shape (1, 40).
+- ``digits``: scikit-learn's embedded 8x8 digits (1,797 images, 10 classes), scaled to
+  [0, 1] then standardised with the train set's scalar mean/std (one channel), pooled
+  and split 60/20/20 (1,078/359/360) by ``split_seed``. Shape (1, 8, 8).
+- ``cifar10``: read from the standard python pickle batches in ``root`` (never
+  downloaded); the 50,000 training images are split 50/50 into train/valid
+  (25,000/25,000, as NAS-Bench-201's ``cifar10-valid``) by ``split_seed``; the official
+  test batch is the test set. Normalised per channel with NAS-Bench-201's mean/std.
+  Shape (3, 32, 32).
+
+Splits come from ``numpy.random.default_rng(split_seed).permutation``; the same name and
+``split_seed`` give identical arrays and the same ``checksum`` in every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from nasbench.errors import NasbenchError
+from nasbench.registry import Registry
+
+__all__ = ["Dataset", "DatasetFilesMissingError", "DATASETS", "load_dataset", "default_root"]
+
+Arrays = tuple[np.ndarray, ...]
+Loader = Callable[[int, Path], "Dataset"]
+DATASETS: Registry[Loader] = Registry("dataset")
+
+# NAS-Bench-201's CIFAR-10 normalisation (per channel, on [0, 1] pixels).
+CIFAR10_MEAN = np.array([125.3, 123.0, 113.9]) / 255.0
+CIFAR10_STD = np.array([63.0, 62.1, 66.7]) / 255.0
+CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST_FILE = "test_batch"
+
+
+class DatasetFilesMissingError(NasbenchError, FileNotFoundError):
+    """A dataset that must be provided on disk (CIFAR-10) is not where it was looked for."""
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Dataset:
+    """Train/valid/test arrays (x float32 channels-first, y int64) plus their provenance."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    input_shape: tuple[int, ...]
+    num_classes: int
+    split_seed: int
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The six arrays by field name, in a fixed order."""
+        fields = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
+        return {f: getattr(self, f) for f in fields}
+
+    @cached_property
+    def checksum(self) -> str:
+        """sha256 hex over the six arrays' names, dtypes, shapes and bytes (for manifests)."""
+        digest = hashlib.sha256()
+        for field, array in self.arrays().items():
+            array = np.ascontiguousarray(array)
+            digest.update(f"{field}:{array.dtype.str}:{array.shape};".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
+
+    def __repr__(self) -> str:
+        sizes = f"{len(self.y_train)}/{len(self.y_valid)}/{len(self.y_test)}"
+        return (
+            f"Dataset(name={self.name!r}, train/valid/test={sizes}, "
+            f"input_shape={self.input_shape}, num_classes={self.num_classes}, "
+            f"split_seed={self.split_seed})"
+        )
+
+
+def default_root() -> Path:
+    """Where on-disk datasets are looked for: $NASBENCH_DATA, else ~/.cache/nasbench."""
+    env = os.environ.get("NASBENCH_DATA")
+    return Path(env) if env else Path.home() / ".cache" / "nasbench"
+
+
+def load_dataset(name: str, *, split_seed: int = 0, root: str | Path | None = None) -> Dataset:
+    """Load a registered dataset with its deterministic ``split_seed`` split (no network)."""
+    loader = DATASETS.get(name)  # UnknownNameError listing the known names
+    if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)) or split_seed < 0:
+        raise ValueError(f"split_seed must be a non-negative integer, got {split_seed!r}")
+    return loader(int(split_seed), Path(root) if root is not None else default_root())
+
+
+def _split(n: int, split_seed: int, fractions: tuple[float, float]) -> tuple[np.ndarray, ...]:
+    """Disjoint, covering index arrays (train, valid, rest) from a seeded permutation."""
+    perm = np.random.default_rng(split_seed).permutation(n)
+    n_train, n_valid = int(n * fractions[0]), int(n * fractions[1])
+    return perm[:n_train], perm[n_train : n_train + n_valid], perm[n_train + n_valid :]
+
+
+def _make(name: str, x: np.ndarray, y: np.ndarray, parts: tuple[np.ndarray, ...],
+          num_classes: int, split_seed: int,
+          transform: Callable[[np.ndarray], np.ndarray] | None = None) -> Dataset:
+    """Assemble a Dataset from pooled arrays, (train, valid, test) indices and a transform."""
+    xs = [x[p] if transform is None else transform(x[p]) for p in parts]
+    xs = [np.ascontiguousarray(a, dtype=np.float32) for a in xs]
+    ys = [np.ascontiguousarray(y[p], dtype=np.int64) for p in parts]
+    return Dataset(name, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2],
+                   tuple(int(s) for s in x.shape[1:]), num_classes, split_seed)
+
+
+@lru_cache(maxsize=1)
+def _mnist1d_raw() -> tuple[np.ndarray, np.ndarray]:
+    """All 5,000 default MNIST-1D examples, generated offline (cached; ~1 s)."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    # make_dataset seeds the global `random` and `np.random` states; put them back after.
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        data = make_dataset(get_dataset_args())  # default args, generation seed 42
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+    x = np.concatenate([data["x"], data["x_test"]]).astype(np.float64)
+    y = np.concatenate([data["y"], data["y_test"]]).astype(np.int64)
+    x.flags.writeable = False
+    y.flags.writeable = False
+    return x, y
+
+
+@DATASETS.register("mnist1d")
+def _load_mnist1d(split_seed: int, root: Path) -> Dataset:
+    """MNIST-1D, pooled and split 60/20/20, standardised per feature on train."""
+    x, y = _mnist1d_raw()
+    parts = _split(len(y), split_seed, (0.6, 0.2))
+    mean = x[parts[0]].mean(axis=0)
+    std = np.maximum(x[parts[0]].std(axis=0), 1e-8)
+    return _make("mnist1d", ((x - mean) / std)[:, None, :], y, parts, 10, split_seed)
+
+
+@DATASETS.register("digits")
+def _load_digits(split_seed: int, root: Path) -> Dataset:
+    """scikit-learn 8x8 digits in [0, 1], split 60/20/20, standardised on train (scalar)."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.asarray(bunch.images, dtype=np.float64) / 16.0
+    y = np.asarray(bunch.target, dtype=np.int64)
+    parts = _split(len(y), split_seed, (0.6, 0.2))
+    mean, std = x[parts[0]].mean(), x[parts[0]].std()
+    return _make("digits", ((x - mean) / std)[:, None, :, :], y, parts, 10, split_seed)
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles only plain containers, bytes and numpy arrays (CIFAR batches), nothing else."""
+
+    _ALLOWED = {
+        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 store bytes
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    }
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name} in a CIFAR batch")
+        return super().find_class(module, name)
+
+
+def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(x uint8 (N, 3, 32, 32), y int64 (N,)) from one python-format CIFAR-10 batch file."""
+    with open(path, "rb") as handle:
+        batch = _ArrayUnpickler(handle, encoding="bytes").load()
+    data = np.asarray(batch[b"data"], dtype=np.uint8)
+    labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
+        raise ValueError(f"{path}: b'data' has shape {data.shape} for {len(labels)} labels, "
+                         "expected (N, 3072) uint8")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def _cifar10_dir(root: Path) -> Path:
+    """The folder under ``root`` holding all CIFAR-10 batches, or a clear error."""
+    needed = (*CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE)
+    candidates = (root, root / "cifar-10-batches-py")
+    for folder in candidates:
+        if all((folder / f).is_file() for f in needed):
+            return folder
+    raise DatasetFilesMissingError(
+        f"CIFAR-10 not found: expected data_batch_1..5 and test_batch in {candidates[0]} or "
+        f"{candidates[1]}; CIFAR-10 is never downloaded, get the python version from "
+        "https://www.cs.toronto.edu/~kriz/cifar.html and pass root="
+    )
+
+
+@DATASETS.register("cifar10")
+def _load_cifar10(split_seed: int, root: Path) -> Dataset:
+    """CIFAR-10 from pickle batches: train split 50/50 into train/valid, official test."""
+    folder = _cifar10_dir(root)
+    train = [_read_cifar_batch(folder / f) for f in CIFAR10_TRAIN_FILES]
+    x_test, y_test = _read_cifar_batch(folder / CIFAR10_TEST_FILE)
+    n_train = sum(len(y) for _, y in train)
+    x = np.concatenate([xb for xb, _ in train] + [x_test])  # uint8, normalised per split
+    y = np.concatenate([yb for _, yb in train] + [y_test])
+    perm = np.random.default_rng(split_seed).permutation(n_train)
+    half = n_train // 2
+    parts = (perm[:half], perm[half:], np.arange(n_train, len(y)))
+    mean = CIFAR10_MEAN[None, :, None, None].astype(np.float32)
+    std = CIFAR10_STD[None, :, None, None].astype(np.float32)
+
+    def normalise(batch: np.ndarray) -> np.ndarray:
+        return (batch.astype(np.float32) / np.float32(255.0) - mean) / std
+
+    return _make("cifar10", x, y, parts, 10, split_seed, normalise)

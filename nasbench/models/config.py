@@ -1,0 +1,103 @@
+"""Torch-free description of NAS-Bench-201-style networks: op names, edge order, cell-op
+validation and the macro skeleton config (shared by the cost model and the torch builder)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nasbench.errors import InvalidArchitectureError, UnknownNameError
+
+__all__ = ["OPS", "EDGES", "CONV_KERNELS", "MacroConfig", "PRESETS", "validate_ops"]
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+# NAS-Bench-201 string order of the 6 edges, as (to_node, from_node).
+EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+CONV_KERNELS: dict[str, int] = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
+
+
+def validate_ops(ops: Sequence[str]) -> tuple[str, ...]:
+    """The 6 edge ops as a tuple, or InvalidArchitectureError (a ValueError) naming the bad value."""
+    if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence):
+        raise InvalidArchitectureError(f"ops must be a sequence of 6 op names, got {ops!r}")
+    if len(ops) != len(EDGES):
+        raise InvalidArchitectureError(
+            f"ops must have {len(EDGES)} entries (NAS-Bench-201 edge order), got {len(ops)}: {tuple(ops)!r}"
+        )
+    for (to, frm), op in zip(EDGES, ops):
+        if op not in OPS:
+            raise InvalidArchitectureError(
+                f"unknown op {op!r} on edge {to}<-{frm} (choices: {', '.join(OPS)})"
+            )
+    return tuple(ops)
+
+
+def _positive_int(field: str, value: object) -> None:
+    """Raise ValueError naming ``field`` unless ``value`` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"MacroConfig.{field} must be a positive integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class MacroConfig:
+    """The macro skeleton around the cell; the defaults reproduce NAS-Bench-201 on CIFAR-10.
+
+    stem (3-conv + BN, ``channels``) -> ``stages`` stages of ``cells_per_stage`` cells, with a
+    residual reduction block (stride 2, channels doubled) between consecutive stages ->
+    BN -> ReLU -> global average pool -> Linear(``num_classes``). ``input_shape`` is
+    channels-first: (C, L) builds 1-D convolutions, (C, H, W) builds 2-D ones.
+    """
+
+    channels: int = 16
+    cells_per_stage: int = 5
+    stages: int = 3
+    input_shape: tuple[int, ...] = (3, 32, 32)
+    num_classes: int = 10
+
+    def __post_init__(self) -> None:
+        for field in ("channels", "cells_per_stage", "stages", "num_classes"):
+            _positive_int(field, getattr(self, field))
+        shape = self.input_shape
+        if (
+            not isinstance(shape, Sequence)
+            or len(shape) not in (2, 3)
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape)
+        ):
+            raise ValueError(
+                f"MacroConfig.input_shape must be (C, L) or (C, H, W) of positive ints, got {shape!r}"
+            )
+        object.__setattr__(self, "input_shape", tuple(shape))
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (1 or 2)."""
+        return len(self.input_shape) - 1
+
+    def stage_channels(self) -> list[int]:
+        """Channels of each stage: C, 2C, 4C, ..."""
+        return [self.channels * 2**s for s in range(self.stages)]
+
+    def stage_sizes(self) -> list[tuple[int, ...]]:
+        """Spatial size of each stage; each reduction maps a size n to ceil(n / 2)."""
+        sizes = [tuple(self.input_shape[1:])]
+        for _ in range(self.stages - 1):
+            sizes.append(tuple(math.ceil(n / 2) for n in sizes[-1]))
+        return sizes
+
+    @classmethod
+    def for_dataset(cls, preset: str, input_shape: Sequence[int], num_classes: int) -> MacroConfig:
+        """A preset's skeleton with a dataset's input shape and number of classes."""
+        if preset not in PRESETS:
+            raise UnknownNameError(f"unknown model preset {preset!r} (known: {', '.join(sorted(PRESETS))})")
+        return dataclasses.replace(PRESETS[preset], input_shape=tuple(input_shape), num_classes=num_classes)
+
+
+# "nb201": NAS-Bench-201's skeleton (C=16, N=5, 3 stages) on CIFAR-10.
+# "tiny": the skeleton of the shipped tables (C=8, N=1, 3 stages; to be calibrated), shown
+#         with MNIST-1D's shape; use MacroConfig.for_dataset to set shape and classes.
+PRESETS: dict[str, MacroConfig] = {
+    "nb201": MacroConfig(channels=16, cells_per_stage=5, stages=3, input_shape=(3, 32, 32), num_classes=10),
+    "tiny": MacroConfig(channels=8, cells_per_stage=1, stages=3, input_shape=(1, 40), num_classes=10),
+}
