@@ -9,29 +9,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nasbench.errors import InvalidArchitectureError, UnknownNameError
+from nasbench.spaces.nb201 import EDGES, OPS, NB201Cell
 
 __all__ = ["OPS", "EDGES", "CONV_KERNELS", "MacroConfig", "PRESETS", "validate_ops"]
 
-OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-# NAS-Bench-201 string order of the 6 edges, as (to_node, from_node).
-EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 CONV_KERNELS: dict[str, int] = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
 
 
 def validate_ops(ops: Sequence[str]) -> tuple[str, ...]:
     """The 6 edge ops as a tuple, or InvalidArchitectureError (a ValueError) naming the bad value."""
+    if isinstance(ops, NB201Cell):
+        return ops.ops
     if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence):
         raise InvalidArchitectureError(f"ops must be a sequence of 6 op names, got {ops!r}")
-    if len(ops) != len(EDGES):
-        raise InvalidArchitectureError(
-            f"ops must have {len(EDGES)} entries (NAS-Bench-201 edge order), got {len(ops)}: {tuple(ops)!r}"
-        )
-    for (to, frm), op in zip(EDGES, ops):
-        if op not in OPS:
-            raise InvalidArchitectureError(
-                f"unknown op {op!r} on edge {to}<-{frm} (choices: {', '.join(OPS)})"
-            )
-    return tuple(ops)
+    return NB201Cell(tuple(ops)).ops
 
 
 def _positive_int(field: str, value: object) -> None:

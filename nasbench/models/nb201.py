@@ -62,7 +62,7 @@ class Cell(nn.Module):
         self.ops = validate_ops(ops)
         self.edges = nn.ModuleList(_make_op(op, channels, ndim) for op in self.ops)
         self._inputs = [
-            [(e, frm) for e, (to, frm) in enumerate(EDGES) if to == node and self.ops[e] != "none"]
+            [(e, frm) for e, (frm, to) in enumerate(EDGES) if to == node and self.ops[e] != "none"]
             for node in range(1, 4)
         ]
 

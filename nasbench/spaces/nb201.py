@@ -39,9 +39,11 @@ class NB201Cell:
     ops: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        if not isinstance(self.ops, tuple) or len(self.ops) != NUM_EDGES:
+        if not isinstance(self.ops, tuple):
+            raise InvalidArchitectureError(f"ops: expected a tuple of {NUM_EDGES} op names, got {self.ops!r}")
+        if len(self.ops) != NUM_EDGES:
             raise InvalidArchitectureError(
-                f"ops: expected a tuple of {NUM_EDGES} op names, got {self.ops!r}"
+                f"ops: expected {NUM_EDGES} op names (NAS-Bench-201 edge order), got {len(self.ops)}: {self.ops!r}"
             )
         for op in self.ops:
             if op not in OP_ID:
