@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from nasbench import __version__
-from nasbench.errors import NasbenchError, TableError
+from nasbench.errors import InvalidBudgetError, NasbenchError, OutOfDomainError, TableError
 from nasbench.evaluation import query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds
 from nasbench.oracle import TRIAL_MODES, Budget
 from nasbench.table import list_tables, load_table, read_table, resolve_table, verify_table
@@ -26,6 +26,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seeds must be non-negative, got {value}")
     return value
 
 
@@ -61,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("name", nargs="?", help="table name or folder (default: every table found)")
     synth = tables_cmd.add_parser("synth", help="write a SYNTHETIC nb201 table (fixture data for tests/demos)")
     synth.add_argument("out", type=Path, help="folder to create; its name is the table name")
-    synth.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    synth.add_argument("--seeds", type=_seed, nargs="+", default=[0, 1])
     synth.add_argument("--epochs", type=_positive_int, default=20)
     synth.add_argument("--archs", type=_positive_int, default=None, help="only the first N indices (default: all)")
 
@@ -75,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--budget", type=int, default=None, help="queries per run")
     run.add_argument("--seconds", type=_float, default=None, help="simulated seconds per run")
     run.add_argument("--seeds", type=_positive_int, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
-    run.add_argument("--first-seed", type=int, default=0)
+    run.add_argument("--first-seed", type=_seed, default=0)
     run.add_argument("--trial", choices=TRIAL_MODES, default="sample",
                      help="answer each query with one sampled training seed (default) or the seed mean")
     run.add_argument("--out", type=Path, default=None, help="write the full result (JSON) here")
@@ -83,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the CLI; returns the exit status (0 ok, 1 verification failed, 2 user error)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (status 2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         return _dispatch(args)
     except NasbenchError as exc:
@@ -166,6 +180,10 @@ def _tables_verify(args: argparse.Namespace) -> int:
 def _tables_synth(args: argparse.Namespace) -> int:
     from nasbench.table.synthetic import build_synthetic_table
 
+    from nasbench.spaces.nb201 import NUM_CELLS
+
+    if args.archs and args.archs > NUM_CELLS:
+        raise OutOfDomainError(f"--archs: {args.archs} exceeds the {NUM_CELLS} architectures of nb201")
     indices = range(args.archs) if args.archs else None
     manifest = build_synthetic_table(args.out, seeds=args.seeds, epochs=args.epochs, indices=indices)
     print(f"wrote {manifest.name} ({SYNTHETIC_WARNING}): {manifest.rows} rows to {args.out}")
@@ -199,6 +217,12 @@ def _run(args: argparse.Namespace) -> int:
     table = load_table(args.table, args.tables_dir)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     result = run_study(strategy_cls, table, budget, seeds, trial=args.trial, progress=True)
+    empty = [run.seed for run in result.runs if len(run.trajectory) == 0]
+    if empty:
+        raise InvalidBudgetError(
+            f"budget: {budget.seconds:g} simulated seconds does not cover a single query (seed {empty[0]})"
+            if budget.seconds is not None else f"budget: seed {empty[0]} made no query"
+        )
     if args.out:
         result.save(args.out)
     print(_report(result, table.manifest.synthetic))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import BudgetExhausted, InvalidBudgetError, OutOfDomainError
-from nasbench.table.reader import Table
+from nasbench.table.reader import Table, nanmean_quiet
 
 TRIAL_MODES = ("sample", "mean")
 
@@ -94,8 +94,8 @@ class Oracle:
         self._cum_seconds = table.cumulative_seconds()
         self._seeds = table.seeds
         self._epochs = table.epochs
-        self._mean_values = np.nanmean(self._values, axis=1) if trial == "mean" else None
-        self._mean_seconds = np.nanmean(self._cum_seconds, axis=1) if trial == "mean" else None
+        self._mean_values = nanmean_quiet(self._values, axis=1) if trial == "mean" else None
+        self._mean_seconds = nanmean_quiet(self._cum_seconds, axis=1) if trial == "mean" else None
         recorded = table.recorded
         self._all_recorded = bool(recorded.all(axis=1)[table.present].all())
         self._recorded = recorded

@@ -43,6 +43,8 @@ def run_once(
     """One seeded search; returns the oracle's trajectory. Strategy faults raise StrategyError."""
     name = getattr(strategy_cls, "name", "") or strategy_cls.__name__
     where = f"strategy {name!r} (seed {seed})"
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise NasbenchError(f"seed: must be a non-negative integer, got {seed!r}")
     strategy_rng, oracle_rng = seed_streams(seed)
     oracle = Oracle(table, budget, oracle_rng, trial=trial)
     try:
@@ -56,6 +58,8 @@ def run_once(
             break
         except Exception as exc:
             raise StrategyError(f"{where}: ask() raised {type(exc).__name__}: {exc}") from exc
+        if isinstance(proposal, tuple) and len(proposal) != 2:
+            raise StrategyError(f"{where}: ask() must return an architecture or (architecture, epochs), got {proposal!r}")
         arch, epochs = proposal if isinstance(proposal, tuple) else (proposal, None)
         try:
             observation = oracle.evaluate(arch, epochs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,7 +182,7 @@ class NB201Space(SearchSpace):
             return value
         if isinstance(value, str):
             stripped = value.strip()
-            if stripped.lstrip("-").isdigit():
+            if re.fullmatch(r"-?[0-9]+", stripped):
                 return self.from_index(int(stripped))
             return self.parse(stripped)
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):

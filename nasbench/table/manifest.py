@@ -80,4 +80,17 @@ class Manifest:
             files = [ShardInfo(**entry) for entry in data["files"]]
         except TypeError as exc:
             raise TableError(f"{where}: bad entry in 'files' ({exc})") from None
+        for key in ("schema_version", "epochs", "num_archs", "rows"):
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "epochs" else 0):
+                raise TableError(f"{where}: field {key!r} must be a {'positive' if key == 'epochs' else 'non-negative'} integer, got {value!r}")
+        seeds = data["seeds"]
+        if not (isinstance(seeds, list) and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+            raise TableError(f"{where}: field 'seeds' must be a list of integers, got {seeds!r}")
+        if seeds != sorted(set(seeds)):
+            raise TableError(f"{where}: field 'seeds' must be sorted and without repeats, got {seeds!r}")
+        if not isinstance(data["synthetic"], bool):
+            raise TableError(f"{where}: field 'synthetic' must be true or false, got {data['synthetic']!r}")
+        if not (isinstance(data["latency_devices"], list) and all(isinstance(d, str) for d in data["latency_devices"])):
+            raise TableError(f"{where}: field 'latency_devices' must be a list of strings")
         return cls(**{**data, "files": files})

@@ -7,6 +7,7 @@ deeper (slower) consistency checks of :func:`verify_table` run on demand.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ from nasbench.table.manifest import Manifest
 from nasbench.table.schema import CURVE_COLUMNS, SCHEMA_VERSION, validate_schema
 
 SCALAR_COLUMNS = ("params", "flops", "trained_as")
+
+
+def nanmean_quiet(values: np.ndarray, axis: int) -> np.ndarray:
+    """nanmean that returns NaN for all-NaN slices (absent architectures) without warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
 
 
 class Table:
@@ -147,8 +155,7 @@ class Table:
         """(size,) mean over seeds of a curve's last epoch."""
         key = f"final:{metric}"
         if key not in self._cache:
-            with np.errstate(invalid="ignore"):
-                values = np.nanmean(self.curve(metric)[:, :, -1], axis=1) if self.present.any() else None
+            values = nanmean_quiet(self.curve(metric)[:, :, -1], axis=1)
             values = np.where(self.present, values, np.nan).astype(np.float32)
             values.flags.writeable = False
             self._cache[key] = values
@@ -189,8 +196,7 @@ class Table:
         if seed is None:
             if epoch is None and metric != "epoch_seconds":
                 return self.final(metric)[idx]
-            with np.errstate(invalid="ignore"):
-                return np.nanmean(self.curve(metric)[idx, :, column], axis=1)
+            return nanmean_quiet(self.curve(metric)[idx, :, column], axis=1)
         position = np.searchsorted(self.seeds, seed)
         if position >= len(self.seeds) or self.seeds[position] != seed:
             raise UnknownNameError(f"seed {seed} is not in table {self.name!r} (seeds: {self.manifest.seeds})")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench.errors import OutOfDomainError
 from nasbench.spaces.nb201 import NUM_CELLS, all_cells
 from nasbench.spaces.nb201_canonical import computation, all_hashes
 from nasbench.table.manifest import Manifest
@@ -42,6 +43,8 @@ def synthetic_columns(
     cells = all_cells()
     hashes = np.asarray(all_hashes(), dtype=object)
     idx = np.arange(NUM_CELLS) if indices is None else np.unique(np.asarray(indices, dtype=np.int64))
+    if len(idx) == 0 or idx[0] < 0 or idx[-1] >= NUM_CELLS:
+        raise OutOfDomainError(f"indices: must be non-empty and within 0..{NUM_CELLS - 1} for nb201")
     classes, class_of = np.unique(hashes, return_inverse=True)  # sorted: deterministic order
     rng = np.random.default_rng(np.random.SeedSequence([seed, 201]))
     class_effect = rng.normal(0.0, 0.35, size=len(classes))

@@ -1,0 +1,155 @@
+"""Shared fixtures: small SYNTHETIC tables built once per session with the project's own
+builder, copies that tests may corrupt, and helpers that rewrite shards consistently."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from nasbench.atomic import sha256_file
+from nasbench.spaces import NB201Space, get_space
+from nasbench.table import Manifest, Table, TableWriter, read_table
+from nasbench.table.synthetic import build_synthetic_table
+
+FULL_SEEDS = (0, 1)
+FULL_EPOCHS = 6
+SMALL_ARCHS = 200
+
+
+@pytest.fixture(autouse=True)
+def _no_tables_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see tables from the caller's $NASBENCH_TABLES."""
+    monkeypatch.delenv("NASBENCH_TABLES", raising=False)
+
+
+@pytest.fixture(scope="session")
+def space() -> NB201Space:
+    return get_space("nb201")
+
+
+@pytest.fixture(scope="session")
+def tables_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the session's tables ``synth-full`` and ``synth-small``."""
+    return tmp_path_factory.mktemp("tables")
+
+
+@pytest.fixture(scope="session")
+def full_table_dir(tables_root: Path) -> Path:
+    """All 15,625 architectures, seeds 0 and 1, 6 epochs."""
+    folder = tables_root / "synth-full"
+    build_synthetic_table(folder, seeds=FULL_SEEDS, epochs=FULL_EPOCHS)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_table_dir(tables_root: Path) -> Path:
+    """Architectures 0..199 only, seeds 0 and 1, 6 epochs."""
+    folder = tables_root / "synth-small"
+    build_synthetic_table(folder, seeds=FULL_SEEDS, epochs=FULL_EPOCHS, indices=range(SMALL_ARCHS))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def full_table(full_table_dir: Path) -> Table:
+    return read_table(full_table_dir)
+
+
+@pytest.fixture(scope="session")
+def small_table(small_table_dir: Path) -> Table:
+    return read_table(small_table_dir)
+
+
+@pytest.fixture
+def copy_table(tmp_path: Path) -> Callable[..., Path]:
+    """Copy a table folder into this test's tmp_path (safe to corrupt)."""
+
+    def _copy(source: Path, name: str | None = None) -> Path:
+        target = tmp_path / "copies" / (name or source.name)
+        shutil.copytree(source, target)
+        return target
+
+    return _copy
+
+
+def _load_manifest_json(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def edit_manifest() -> Callable[[Path, Callable[[dict], None]], None]:
+    """Apply ``change(data)`` to a folder's manifest.json (written back as JSON)."""
+
+    def _edit(folder: Path, change: Callable[[dict], None]) -> None:
+        data = _load_manifest_json(folder)
+        change(data)
+        (folder / "manifest.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+    return _edit
+
+
+@pytest.fixture
+def rewrite_shard() -> Callable[[Path, str, pa.Table], None]:
+    """Write ``table`` over a shard with plain pyarrow (no schema check) and update the
+    manifest's sha256 and row counts so that only the content is wrong."""
+
+    def _rewrite(folder: Path, shard: str, table: pa.Table) -> None:
+        path = folder / "data" / f"{shard}.parquet"
+        pq.write_table(table, path)
+        data = _load_manifest_json(folder)
+        for entry in data["files"]:
+            if entry["path"] == f"data/{shard}.parquet":
+                entry["sha256"] = sha256_file(path)
+                entry["rows"] = table.num_rows
+        data["rows"] = sum(entry["rows"] for entry in data["files"])
+        (folder / "manifest.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+    return _rewrite
+
+
+@pytest.fixture
+def read_shard() -> Callable[[Path, str], pa.Table]:
+    def _read(folder: Path, shard: str) -> pa.Table:
+        return pq.read_table(folder / "data" / f"{shard}.parquet")
+
+    return _read
+
+
+@pytest.fixture
+def refinalize() -> Callable[[Path, str, pa.Table], Manifest]:
+    """Write a (tampered) shard through TableWriter and re-finalize the table properly,
+    so checksums, schema and layout are all valid."""
+
+    def _refinalize(folder: Path, shard: str, table: pa.Table) -> Manifest:
+        old = Manifest.read(folder)
+        writer = TableWriter(folder, latency_devices=old.latency_devices)
+        writer.write_shard(shard, table)
+        return writer.finalize(
+            name=old.name,
+            space=old.space,
+            description=old.description,
+            dataset=old.dataset,
+            generator=old.generator,
+            synthetic=old.synthetic,
+            versions=old.versions,
+        )
+
+    return _refinalize
+
+
+def replace_column(table: pa.Table, name: str, values: np.ndarray | list) -> pa.Table:
+    """``table`` with column ``name`` replaced by ``values`` (same Arrow type)."""
+    position = table.schema.get_field_index(name)
+    field = table.schema.field(name)
+    return table.set_column(position, field, pa.array(values, type=field.type))
+
+
+@pytest.fixture
+def set_column() -> Callable[[pa.Table, str, np.ndarray | list], pa.Table]:
+    return replace_column

@@ -1,0 +1,571 @@
+"""Table I/O: writer, manifest, reader, lookups, verification, catalog, and every way a
+table folder can be broken."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import nasbench.table.writer as writer_module
+from nasbench.atomic import sha256_file
+from nasbench.errors import InvalidArchitectureError, OutOfDomainError, TableError, UnknownNameError
+from nasbench.table import (
+    CURVE_COLUMNS,
+    SCHEMA_VERSION,
+    Manifest,
+    TableWriter,
+    arrow_schema,
+    list_tables,
+    load_table,
+    read_table,
+    resolve_table,
+    table_dirs,
+    verify_table,
+)
+from nasbench.table.schema import to_arrow
+from nasbench.table.synthetic import LATENCY_DEVICES, synthetic_columns
+
+TINY_ARCHS = 30
+TINY_EPOCHS = 4
+TINY_SEEDS = (0, 1)
+
+
+def _finalize(writer: TableWriter, name: str = "tiny") -> Manifest:
+    return writer.finalize(
+        name=name,
+        space="nb201",
+        description="test table",
+        dataset={"name": "none"},
+        generator={"name": "tests", "version": "0"},
+        synthetic=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_columns() -> dict[str, np.ndarray]:
+    return synthetic_columns(TINY_SEEDS, TINY_EPOCHS, indices=range(TINY_ARCHS))
+
+
+@pytest.fixture
+def tiny(tmp_path, tiny_columns):
+    """(folder, manifest, columns) of a one-shard table written with TableWriter."""
+    folder = tmp_path / "tiny"
+    writer = TableWriter(folder, latency_devices=LATENCY_DEVICES)
+    writer.write_shard("all", tiny_columns)
+    return folder, _finalize(writer), tiny_columns
+
+
+# -- writing and reading back ---------------------------------------------------------------
+
+
+def test_round_trip_values_equal_what_was_written(tiny):
+    folder, _, columns = tiny
+    table = read_table(folder)
+    assert table.name == "tiny" and table.num_rows == 2 * TINY_ARCHS
+    np.testing.assert_array_equal(table.indices, np.arange(TINY_ARCHS))
+    np.testing.assert_array_equal(table.seeds, TINY_SEEDS)
+    arch, seed = columns["arch_index"], columns["seed"]
+    for name in CURVE_COLUMNS:
+        dense = table.curve(name)
+        assert dense.shape == (table.space.size, 2, TINY_EPOCHS) and dense.dtype == np.float32
+        np.testing.assert_array_equal(dense[arch, seed], columns[name])
+        assert np.isnan(dense[TINY_ARCHS:]).all()
+    for name in ("params", "flops", "trained_as"):
+        np.testing.assert_array_equal(table.scalar(name)[arch], columns[name])
+    for device in LATENCY_DEVICES:
+        np.testing.assert_array_equal(table.latency(device)[arch], columns[f"latency_{device}_ms"])
+    np.testing.assert_array_equal(table.arch_hashes[arch], columns["arch_hash"])
+    frame = table.to_pandas()
+    assert frame["arch_str"].tolist() == list(columns["arch_str"])
+    assert verify_table(table) == []
+
+
+def test_lookup_by_index_and_by_string_agree(tiny, space):
+    table = read_table(tiny[0])
+    indices = np.array([3, 0, 29, 17])
+    strings = [str(space.from_index(int(i))) for i in indices]
+    np.testing.assert_array_equal(table.index_of(strings), indices)
+    np.testing.assert_array_equal(table.lookup(table.index_of(strings)), table.lookup(indices))
+    record = table.record(strings[0])
+    assert record == table.record(3) and record["arch_index"] == 3 and record["seeds"] == [0, 1]
+
+
+def test_vectorised_lookup_equals_per_index_loop(tiny):
+    table = read_table(tiny[0])
+    every = table.indices
+    for kwargs in ({}, {"metric": "test_acc"}, {"epoch": 2}, {"seed": 1}, {"epoch": 1, "seed": 0, "metric": "train_loss"}):
+        vector = table.lookup(every, **kwargs)
+        loop = np.array([table.lookup([i], **kwargs)[0] for i in every])
+        np.testing.assert_array_equal(vector, loop)
+
+
+def test_lookup_epoch_and_seed_options(tiny):
+    table = read_table(tiny[0])
+    valid = table.curve("valid_acc")
+    idx = np.array([1, 5, 9])
+    np.testing.assert_array_equal(table.lookup(idx, epoch=2, seed=1), valid[idx, 1, 1])
+    np.testing.assert_array_equal(table.lookup(idx, seed=0), valid[idx, 0, -1])
+    np.testing.assert_allclose(table.lookup(idx, epoch=3), valid[idx, :, 2].mean(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(table.lookup(idx), valid[idx, :, -1].mean(axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(table.lookup(idx, epoch=TINY_EPOCHS), table.lookup(idx))
+    with pytest.raises(OutOfDomainError, match="epoch: 0"):
+        table.lookup(idx, epoch=0)
+    with pytest.raises(OutOfDomainError, match=f"epoch: {TINY_EPOCHS + 1}"):
+        table.lookup(idx, epoch=TINY_EPOCHS + 1)
+    with pytest.raises(UnknownNameError, match="seed 7"):
+        table.lookup(idx, seed=7)
+    with pytest.raises(UnknownNameError, match="'valid_accuracy'"):
+        table.lookup(idx, metric="valid_accuracy")
+    with pytest.raises(UnknownNameError, match="'gpu'"):
+        table.latency("gpu")
+
+
+def test_index_of_and_check_indices_errors(tiny, space):
+    table = read_table(tiny[0])
+    absent = str(space.from_index(TINY_ARCHS + 5))
+    with pytest.raises(InvalidArchitectureError, match="not in table 'tiny'"):
+        table.index_of([str(space.from_index(0)), absent])
+    with pytest.raises(InvalidArchitectureError, match="conv_5x5"):
+        table.index_of(["|conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|"])
+    with pytest.raises(OutOfDomainError, match="-1 is out of range"):
+        table.check_indices([0, -1])
+    with pytest.raises(OutOfDomainError, match="15625 is out of range"):
+        table.check_indices(15_625)
+    with pytest.raises(OutOfDomainError, match=f"architecture {TINY_ARCHS + 5} is not in table"):
+        table.lookup([TINY_ARCHS + 5])
+    with pytest.raises(OutOfDomainError):
+        table.record(TINY_ARCHS + 5)
+    np.testing.assert_array_equal(table.check_indices([2, 1]), [2, 1])
+
+
+def test_two_shards_concatenate(tmp_path, tiny_columns):
+    writer = TableWriter(tmp_path / "two", latency_devices=LATENCY_DEVICES)
+    for seed in TINY_SEEDS:
+        part = {k: v[tiny_columns["seed"] == seed] for k, v in tiny_columns.items()}
+        writer.write_shard(f"seed-{seed}", part)
+    manifest = _finalize(writer, "two")
+    assert [f.path for f in manifest.files] == ["data/seed-0.parquet", "data/seed-1.parquet"]
+    assert [f.rows for f in manifest.files] == [TINY_ARCHS, TINY_ARCHS]
+    assert writer.has_shard("seed-0") and not writer.has_shard("seed-2")
+    both = read_table(tmp_path / "two")
+    assert both.num_rows == 2 * TINY_ARCHS
+    for seed in TINY_SEEDS:
+        rows = tiny_columns["seed"] == seed
+        np.testing.assert_array_equal(
+            both.lookup(tiny_columns["arch_index"][rows], seed=seed), tiny_columns["valid_acc"][rows, -1]
+        )
+
+
+def test_to_arrow_accepts_2d_arrays_and_lists_alike(tiny_columns):
+    as_lists = dict(tiny_columns)
+    for name in CURVE_COLUMNS:
+        as_lists[name] = [list(row) for row in tiny_columns[name]]
+    assert to_arrow(tiny_columns, LATENCY_DEVICES).equals(to_arrow(as_lists, LATENCY_DEVICES))
+
+
+def test_to_arrow_rejects_missing_extra_and_mistyped_columns(tiny_columns):
+    missing = {k: v for k, v in tiny_columns.items() if k != "params"}
+    with pytest.raises(TableError, match="missing column 'params'"):
+        to_arrow(missing, LATENCY_DEVICES)
+    with pytest.raises(TableError, match="unexpected column 'bogus'"):
+        to_arrow({**tiny_columns, "bogus": tiny_columns["params"]}, LATENCY_DEVICES)
+    with pytest.raises(TableError, match="unexpected column 'latency_synthetic-cpu-b1_ms'"):
+        to_arrow(tiny_columns)  # latency columns the schema was not told about
+    with pytest.raises(TableError, match="'arch_str' cannot be stored"):
+        to_arrow({**tiny_columns, "arch_str": np.arange(len(tiny_columns["seed"]))}, LATENCY_DEVICES)
+    with pytest.raises(TableError, match="'CPU'"):
+        arrow_schema(["CPU"])
+
+
+# -- the manifest -------------------------------------------------------------------------
+
+
+def test_manifest_fields(tiny):
+    folder, manifest, columns = tiny
+    assert manifest == Manifest.read(folder)
+    assert manifest.schema_version == SCHEMA_VERSION
+    assert manifest.synthetic is True
+    assert manifest.space == "nb201"
+    assert manifest.seeds == list(TINY_SEEDS)
+    assert manifest.epochs == TINY_EPOCHS
+    assert manifest.num_archs == TINY_ARCHS
+    assert manifest.rows == len(columns["seed"]) == sum(f.rows for f in manifest.files)
+    assert manifest.latency_devices == list(LATENCY_DEVICES)
+    assert {"nasbench", "numpy", "pyarrow"} <= set(manifest.versions)
+    for info in manifest.files:
+        data = (folder / info.path).read_bytes()
+        assert info.sha256 == hashlib.sha256(data).hexdigest() == sha256_file(folder / info.path)
+        assert info.rows == pq.read_metadata(folder / info.path).num_rows
+    text = (folder / "manifest.json").read_text()
+    assert text == manifest.to_json()
+    assert manifest.sha256 == hashlib.sha256(text.encode()).hexdigest() == read_table(folder).sha256
+
+
+def test_finalize_without_shards(tmp_path):
+    with pytest.raises(TableError, match="no shards"):
+        _finalize(TableWriter(tmp_path / "empty"))
+
+
+def test_finalize_rejects_curves_of_different_lengths(tmp_path):
+    writer = TableWriter(tmp_path / "mixed", latency_devices=LATENCY_DEVICES)
+    writer.write_shard("a", synthetic_columns([0], 3, indices=range(5)))
+    writer.write_shard("b", synthetic_columns([1], 4, indices=range(5)))
+    with pytest.raises(TableError, match=r"different lengths \[3, 4\]"):
+        _finalize(writer)
+
+
+# -- broken tables ------------------------------------------------------------------------
+
+
+def test_unknown_name_and_missing_folder(tables_root, small_table_dir, tmp_path):
+    with pytest.raises(UnknownNameError, match="'nope'") as info:
+        load_table("nope", [tables_root])
+    assert "synth-small" in str(info.value)  # the message lists what was found
+    with pytest.raises(TableError, match="missing manifest.json"):
+        read_table(tmp_path / "does-not-exist")
+
+
+def test_missing_manifest(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    (folder / "manifest.json").unlink()
+    with pytest.raises(TableError, match="missing manifest.json"):
+        read_table(folder)
+    with pytest.raises(TableError, match="missing manifest.json"):
+        load_table(folder)
+
+
+def test_manifest_not_json(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    (folder / "manifest.json").write_text("{ not json")
+    with pytest.raises(TableError, match="not valid JSON"):
+        read_table(folder)
+    (folder / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(TableError, match="expected a JSON object"):
+        read_table(folder)
+
+
+@pytest.mark.parametrize("field", ["seeds", "files", "epochs", "schema_version", "name", "rows"])
+def test_manifest_missing_field(small_table_dir, copy_table, edit_manifest, field):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.pop(field))
+    with pytest.raises(TableError, match=f"missing field '{field}'"):
+        read_table(folder)
+
+
+def test_manifest_unknown_field_and_bad_file_entry(small_table_dir, copy_table, edit_manifest):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.update(colour="blue"))
+    with pytest.raises(TableError, match="unknown field 'colour'"):
+        read_table(folder)
+    folder = copy_table(small_table_dir, "bad-entry")
+    edit_manifest(folder, lambda data: data["files"][0].pop("sha256"))
+    with pytest.raises(TableError, match="bad entry in 'files'"):
+        read_table(folder)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("epochs", "six"),
+        ("rows", "many"),
+        ("seeds", [1, 0]),
+    ],
+)
+def test_manifest_values_of_the_wrong_type_or_order(small_table_dir, small_table, copy_table, edit_manifest, field, value):
+    """A hand-edited manifest either loads correctly or fails with a TableError; it never
+    crashes with a bare Python/Arrow exception or mislabels rows."""
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.update({field: value}))
+    try:
+        table = read_table(folder)
+    except TableError:
+        return
+    for seed in (0, 1):
+        np.testing.assert_array_equal(table.lookup(table.indices, seed=seed), small_table.lookup(table.indices, seed=seed))
+
+
+def test_wrong_schema_version(small_table_dir, copy_table, edit_manifest):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.update(schema_version=SCHEMA_VERSION + 1))
+    with pytest.raises(TableError, match=f"schema_version {SCHEMA_VERSION + 1} is not supported"):
+        read_table(folder)
+
+
+def test_unknown_space(small_table_dir, copy_table, edit_manifest):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.update(space="nb999"))
+    with pytest.raises(TableError, match="unknown space 'nb999'"):
+        read_table(folder)
+
+
+def test_missing_parquet_file(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    (folder / "data" / "seed-1.parquet").unlink()
+    with pytest.raises(TableError, match="missing file data/seed-1.parquet"):
+        read_table(folder)
+
+
+def test_corrupt_parquet(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    shard = folder / "data" / "seed-0.parquet"
+    size = shard.stat().st_size
+    shard.write_bytes(b"\x00" * size)
+    with pytest.raises(TableError, match="checksum mismatch for data/seed-0.parquet"):
+        read_table(folder)
+    with pytest.raises(TableError, match="data/seed-0.parquet is not a readable Parquet file"):
+        read_table(folder, verify=False)
+
+
+def test_checksum_mismatch_after_appending_a_byte(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    with open(folder / "data" / "seed-1.parquet", "ab") as handle:
+        handle.write(b"\x01")
+    with pytest.raises(TableError, match="checksum mismatch for data/seed-1.parquet"):
+        read_table(folder)
+
+
+def test_missing_column(small_table_dir, copy_table, read_shard, rewrite_shard):
+    folder = copy_table(small_table_dir)
+    rewrite_shard(folder, "seed-0", read_shard(folder, "seed-0").drop_columns(["valid_acc"]))
+    with pytest.raises(TableError, match="missing column 'valid_acc'"):
+        read_table(folder)
+
+
+def test_wrong_column_type(small_table_dir, copy_table, read_shard, rewrite_shard):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-0")
+    position = shard.schema.get_field_index("params")
+    shard = shard.set_column(position, pa.field("params", pa.int32()), shard["params"].cast(pa.int32()))
+    rewrite_shard(folder, "seed-0", shard)
+    with pytest.raises(TableError, match="column 'params' has type int32, expected int64"):
+        read_table(folder)
+
+
+def test_wrong_curve_type(small_table_dir, copy_table, read_shard, rewrite_shard):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-1")
+    position = shard.schema.get_field_index("test_acc")
+    doubles = pa.list_(pa.float64())
+    shard = shard.set_column(position, pa.field("test_acc", doubles), shard["test_acc"].cast(doubles))
+    rewrite_shard(folder, "seed-1", shard)
+    with pytest.raises(TableError, match="column 'test_acc' has type list<.*double>"):
+        read_table(folder)
+
+
+def test_unexpected_column(small_table_dir, copy_table, read_shard, rewrite_shard):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-0")
+    rewrite_shard(folder, "seed-0", shard.append_column("colour", pa.array(["red"] * shard.num_rows)))
+    with pytest.raises(TableError, match="unexpected column 'colour'"):
+        read_table(folder)
+
+
+def test_latency_columns_differ_from_manifest(small_table_dir, copy_table, edit_manifest):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.update(latency_devices=["synthetic-cpu-b1"]))
+    with pytest.raises(TableError, match="latency columns"):
+        read_table(folder)
+
+
+def test_duplicate_rows(small_table_dir, copy_table, read_shard, rewrite_shard):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-1")
+    rewrite_shard(folder, "seed-1", pa.concat_tables([shard, shard.slice(7, 1)]))
+    with pytest.raises(TableError, match="duplicate row for arch_index 7 seed 1"):
+        read_table(folder)
+
+
+def test_row_count_mismatch(small_table_dir, copy_table, edit_manifest):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data["files"][0].update(rows=data["files"][0]["rows"] + 1))
+    with pytest.raises(TableError, match="seed-0.parquet has 200 rows, manifest says 201"):
+        read_table(folder)
+    folder = copy_table(small_table_dir, "total")
+    edit_manifest(folder, lambda data: data.update(rows=999))
+    with pytest.raises(TableError, match="400 rows, manifest says 999"):
+        read_table(folder)
+
+
+def test_seeds_and_curve_lengths_must_match_manifest(small_table_dir, copy_table, edit_manifest):
+    folder = copy_table(small_table_dir)
+    edit_manifest(folder, lambda data: data.update(seeds=[0, 1, 2]))
+    with pytest.raises(TableError, match=r"seeds \[0, 1\] differ from manifest \[0, 1, 2\]"):
+        read_table(folder)
+    folder = copy_table(small_table_dir, "epochs")
+    edit_manifest(folder, lambda data: data.update(epochs=7))
+    with pytest.raises(TableError, match="curves whose length is not 7"):
+        read_table(folder)
+
+
+def test_arch_index_outside_the_space(small_table_dir, copy_table, read_shard, refinalize, set_column):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-0")
+    index = shard["arch_index"].to_numpy().copy()
+    index[3] = 15_625
+    refinalize(folder, "seed-0", set_column(shard, "arch_index", index))
+    with pytest.raises(TableError, match="arch_index 15625 is outside the nb201 space"):
+        read_table(folder)
+
+
+# -- deep verification --------------------------------------------------------------------
+
+
+def _tamper(shard: pa.Table, set_column, name: str, row: int, value) -> pa.Table:
+    column = shard[name].to_pylist()
+    column[row] = value
+    return set_column(shard, name, column)
+
+
+@pytest.mark.parametrize(
+    "column, value, problem",
+    [
+        ("arch_str", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "does not match arch_index 5"),
+        ("arch_hash", "0" * 32, "arch_hash of arch_index 5 is not its canonical hash"),
+        ("trained_as", 15_000, "trained_as names an architecture that is not in the table"),
+        ("valid_acc", [50.0, 60.0, 70.0, 80.0, 90.0, 101.0], "'valid_acc' has accuracies outside [0, 100]"),
+        ("test_acc", [50.0, float("nan"), 70.0, 80.0, 90.0, 91.0], "'test_acc' has NaN or infinite values"),
+        ("train_loss", [1.0, 1.0, 1.0, 1.0, 1.0, -0.5], "'train_loss' has negative losses"),
+        ("epoch_seconds", [1.0, 1.0, 0.0, 1.0, 1.0, 1.0], "'epoch_seconds' has non-positive durations"),
+        ("params", -1, "'params' has negative values"),
+        ("latency_synthetic-cpu-b1_ms", 0.0, "'latency_synthetic-cpu-b1_ms' has non-positive latencies"),
+    ],
+)
+def test_verify_table_finds_tampering(
+    small_table_dir, copy_table, read_shard, refinalize, set_column, column, value, problem
+):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-0")
+    row = int(np.flatnonzero(shard["arch_index"].to_numpy() == 5)[0])
+    refinalize(folder, "seed-0", _tamper(shard, set_column, column, row, value))
+    table = read_table(folder)  # checksums and schema are valid: only verify can tell
+    problems = verify_table(table)
+    assert any(problem in p for p in problems), problems
+
+
+def test_verify_table_finds_trained_as_a_non_isomorphic_cell(small_table_dir, copy_table, read_shard, refinalize, set_column, space):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-0")
+    row = int(np.flatnonzero(shard["arch_index"].to_numpy() == 5)[0])
+    other = next(i for i in range(200) if space.hash(space.from_index(i)) != space.hash(space.from_index(5)))
+    refinalize(folder, "seed-0", _tamper(shard, set_column, "trained_as", row, other))
+    problems = verify_table(read_table(folder))
+    assert "arch_index 5 is mapped (trained_as) to a non-isomorphic cell" in problems
+
+
+def test_lookups_on_a_partial_table_do_not_warn(small_table_dir):
+    """Absent architectures are NaN by design; asking for present ones must not emit
+    numpy's 'Mean of empty slice' RuntimeWarning."""
+    small_table = read_table(small_table_dir)  # fresh: nothing cached yet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = small_table.lookup([0, 1, 2])
+        final = small_table.final("valid_acc")
+    assert np.isfinite(values).all()
+    assert np.isnan(final[200:]).all() and np.isfinite(final[:200]).all()
+
+
+def test_session_tables_verify_cleanly(full_table, small_table):
+    assert verify_table(full_table) == []
+    assert verify_table(small_table) == []
+    assert full_table.present.all() and full_table.num_rows == 2 * 15_625
+    np.testing.assert_array_equal(small_table.indices, np.arange(200))
+
+
+def test_shipped_synthetic_table_verifies():
+    table = load_table("synthetic-nb201")
+    assert table.manifest.synthetic is True
+    assert verify_table(table) == []
+
+
+# -- atomic writes ------------------------------------------------------------------------
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return [name for name in os.listdir(folder) if name.endswith(".tmp")]
+
+
+def test_write_shard_leaves_no_temporary_files(tmp_path, tiny_columns):
+    writer = TableWriter(tmp_path / "t", latency_devices=LATENCY_DEVICES)
+    path = writer.write_shard("all", tiny_columns)
+    assert path == tmp_path / "t" / "data" / "all.parquet" and path.is_file()
+    assert _temporaries(path.parent) == []
+    _finalize(writer)
+    assert _temporaries(tmp_path / "t") == []
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, tiny_columns, monkeypatch):
+    writer = TableWriter(tmp_path / "t", latency_devices=LATENCY_DEVICES)
+    writer.write_shard("kept", tiny_columns)
+    kept = sha256_file(writer.shard_path("kept"))
+
+    def half_write(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a shard")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer_module.pq, "write_table", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        writer.write_shard("new", tiny_columns)
+    with pytest.raises(OSError, match="disk full"):
+        writer.write_shard("kept", tiny_columns)  # overwriting keeps the old, whole file
+    data = tmp_path / "t" / "data"
+    assert not writer.shard_path("new").exists()
+    assert sha256_file(writer.shard_path("kept")) == kept
+    assert sorted(os.listdir(data)) == ["kept.parquet"]
+
+
+def test_write_shard_validates_before_writing(tmp_path, tiny_columns):
+    writer = TableWriter(tmp_path / "t", latency_devices=LATENCY_DEVICES)
+    bad = to_arrow(tiny_columns, LATENCY_DEVICES).drop_columns(["seed"])
+    with pytest.raises(TableError, match="missing column 'seed'"):
+        writer.write_shard("bad", bad)
+    assert not writer.shard_path("bad").exists()
+
+
+# -- the catalog --------------------------------------------------------------------------
+
+
+def test_catalog_via_environment(tables_root, monkeypatch, small_table_dir):
+    assert "synth-small" not in list_tables()
+    monkeypatch.setenv("NASBENCH_TABLES", os.pathsep.join(["/nonexistent-folder", str(tables_root)]))
+    found = list_tables()
+    assert found["synth-small"] == small_table_dir
+    assert "synthetic-nb201" in found  # the shipped tables come last
+    assert table_dirs()[:2] == [Path("/nonexistent-folder"), tables_root]
+    assert load_table("synth-small").name == "synth-small"
+
+
+def test_catalog_via_explicit_dirs(tables_root, small_table_dir, full_table_dir):
+    found = list_tables([tables_root])
+    assert found["synth-small"] == small_table_dir and found["synth-full"] == full_table_dir
+    assert resolve_table("synth-full", [tables_root]) == full_table_dir
+    assert resolve_table(small_table_dir) == small_table_dir  # a folder path works directly
+    assert load_table("synth-small", [tables_root], verify=False).num_rows == 400
+
+
+def test_catalog_first_folder_wins(tmp_path, small_table_dir):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for root in (first, second):
+        root.mkdir()
+        (root / "same").symlink_to(small_table_dir, target_is_directory=True)
+    assert list_tables([second, first])["same"] == second / "same"
+    assert table_dirs([second, first])[:2] == [second, first]
+
+
+def test_resolve_folder_without_manifest(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TableError, match="missing manifest.json"):
+        resolve_table(tmp_path / "empty")
+
+
+def test_manifest_json_is_sorted_and_complete(tiny):
+    data = json.loads((tiny[0] / "manifest.json").read_text())
+    assert list(data) == sorted(data)
+    assert set(data) == set(Manifest.__dataclass_fields__)
