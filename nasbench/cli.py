@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,6 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trial", choices=TRIAL_MODES, default="sample",
                      help="answer each query with one sampled training seed (default) or the seed mean")
     run.add_argument("--out", type=Path, default=None, help="write the full result (JSON) here")
+    gen = commands.add_parser("generate", help="train every architecture of a space into a table (resumable)")
+    gen.add_argument("--space", default="nb201", choices=["nb201"])
+    gen.add_argument("--dataset", required=True, help="mnist1d, digits or cifar10")
+    gen.add_argument("--seeds", type=_seed, nargs="+", default=[0, 1, 2])
+    gen.add_argument("--out", type=Path, required=True, help="table folder; its name is the table name")
+    gen.add_argument("--split-seed", type=_seed, default=0)
+    gen.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    gen.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    gen.add_argument("--archs", type=_positive_int, default=None, help="only indices 0..N-1 (default: all)")
+    gen.add_argument("--chunk-size", type=_positive_int, default=32)
+    gen.add_argument("--preset", default="tiny", help="macro skeleton preset (nasbench.models.config.PRESETS)")
+    gen.add_argument("--epochs", type=_positive_int, default=None)
+    gen.add_argument("--batch-size", type=_positive_int, default=None)
+    gen.add_argument("--lr", type=_float, default=None)
+    gen.add_argument("--channels", type=_positive_int, default=None)
+    gen.add_argument("--cells-per-stage", type=_positive_int, default=None)
     return parser
 
 
@@ -115,7 +132,36 @@ def _dispatch(args: argparse.Namespace) -> int:
         ](args)
     if args.command == "query":
         return _query(args)
+    if args.command == "generate":
+        return _generate(args)
     return _run(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from nasbench.generator import GeneratorConfig, generate
+
+    train = {"preset": args.preset}
+    for name in ("epochs", "batch_size", "lr", "channels", "cells_per_stage"):
+        if getattr(args, name) is not None:
+            train[name] = getattr(args, name)
+    try:
+        from nasbench.training import TrainConfig
+    except ImportError as exc:
+        raise NasbenchError(f"generate needs torch: pip install 'nasbench[train]' ({exc})") from None
+    try:
+        train = TrainConfig(**train).to_dict()
+    except ValueError as exc:
+        raise NasbenchError(str(exc)) from None
+    config = GeneratorConfig(
+        name=args.out.name, dataset=args.dataset, seeds=tuple(args.seeds), train=train,
+        split_seed=args.split_seed, space=args.space,
+        indices=tuple(range(args.archs)) if args.archs else None, chunk_size=args.chunk_size,
+    )
+    manifest = generate(args.out, config, workers=args.workers, scheduler=args.scheduler)
+    hours = manifest.generator["train_seconds"] / 3600
+    print(f"wrote {manifest.name}: {manifest.rows} rows ({manifest.num_archs} architectures x {len(manifest.seeds)} seeds, "
+          f"{manifest.generator['trainings']} trainings, {hours:.2f} core-hours of training) to {args.out}")
+    return 0
 
 
 def _tables_list(args: argparse.Namespace) -> int:

@@ -103,7 +103,9 @@ def to_arrow(columns: Mapping[str, Any], latency_devices: list[str] | tuple[str,
     arrays = []
     for field in schema:
         value = columns[field.name]
-        if pa.types.is_list(field.type) and isinstance(value, np.ndarray) and value.ndim == 2:
+        if isinstance(value, pa.Array):
+            arrays.append(value if value.type == field.type else value.cast(field.type))
+        elif pa.types.is_list(field.type) and isinstance(value, np.ndarray) and value.ndim == 2:
             flat = pa.array(np.ascontiguousarray(value, dtype=np.float32).reshape(-1))
             offsets = pa.array(np.arange(0, value.size + 1, value.shape[1], dtype=np.int32))
             arrays.append(pa.ListArray.from_arrays(offsets, flat))

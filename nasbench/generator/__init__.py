@@ -1,0 +1,83 @@
+"""The table generator: train every architecture of a space on a dataset, resumably.
+
+``generate(out, config)`` plans one training per isomorphism class and seed, skips the
+chunks already on disk under ``out/work/chunks``, trains the rest (in this process, in
+worker processes or on a Dask cluster) and assembles the table in ``out``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from nasbench.atomic import atomic_write_text
+from nasbench.errors import NasbenchError
+from nasbench.generator.assemble import WORK_DIR, assemble, chunk_path, write_chunk
+from nasbench.generator.execute import executor, jobs_for
+from nasbench.generator.plan import GeneratorConfig, Plan, make_plan
+from nasbench.table.manifest import Manifest
+
+CONFIG_NAME = "config.json"
+
+__all__ = ["GeneratorConfig", "generate", "make_plan"]
+
+
+def _check_config(out: Path, config: GeneratorConfig) -> None:
+    """Refuse to mix runs of different configs in one folder (seeds may be added)."""
+    path = out / WORK_DIR / CONFIG_NAME
+    if path.is_file():
+        previous = GeneratorConfig.from_dict(json.loads(path.read_text()))
+        changed = previous.differences(config)
+        if changed:
+            field, before, now = changed[0]
+            raise NasbenchError(
+                f"{out}: holds a run with {field}={json.dumps(before)}, not {json.dumps(now)}; "
+                "use another --out folder"
+            )
+    atomic_write_text(path, json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+def pending_chunks(out: Path, plan: Plan) -> list:
+    return [c for c in plan.chunks if not chunk_path(out, c.id).is_file()]
+
+
+def generate(
+    out: str | Path,
+    config: GeneratorConfig,
+    workers: int = 1,
+    scheduler: Any = None,
+    progress: bool = True,
+    assemble_table: bool = True,
+) -> Manifest | None:
+    """Train what is missing, then (if everything is trained) write the table in ``out``."""
+    from nasbench.datasets import load_dataset
+
+    out = Path(out)
+    dataset = load_dataset(config.dataset, split_seed=config.split_seed)  # fail fast on a bad name
+    _check_config(out, config)
+    plan = make_plan(config)
+    todo = pending_chunks(out, plan)
+    total = sum(len(c.indices) for c in todo)
+    run = executor(workers, scheduler)
+    with tqdm(total=total, unit="arch", desc=f"training {config.name}", disable=not progress, smoothing=0.05) as bar:
+        for job, columns in run(jobs_for(config, todo)):
+            write_chunk(out, job.chunk.id, columns)
+            bar.update(len(job.chunk.indices))
+    if not assemble_table:
+        return None
+    info = {
+        "name": config.dataset,
+        "split_seed": config.split_seed,
+        "checksum": dataset.checksum,
+        "sizes": {"train": len(dataset.y_train), "valid": len(dataset.y_valid), "test": len(dataset.y_test)},
+        "input_shape": dataset.input_shape,
+        "num_classes": dataset.num_classes,
+    }
+    description = (
+        f"NB201-style cells trained on {config.dataset} by nasbench's generator; "
+        f"isomorphic cells share one training run per seed (column trained_as)."
+    )
+    return assemble(out, config, plan, info, description)

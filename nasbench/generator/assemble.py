@@ -1,0 +1,105 @@
+"""Turns finished chunk files into a table: every member gets its representative's curves,
+its own analytic params/FLOPs, and any latency columns measured for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nasbench.atomic import atomic_path
+from nasbench.errors import TableError
+from nasbench.generator.plan import GeneratorConfig, Plan
+from nasbench.table.manifest import Manifest
+from nasbench.table.schema import CURVE_COLUMNS
+from nasbench.table.writer import TableWriter, package_versions
+
+GENERATOR_NAME = "nasbench.generator"
+GENERATOR_VERSION = "1"
+WORK_DIR = "work"
+CHUNK_DIR = "chunks"
+LATENCY_DIR = "latency"
+
+
+def chunk_path(out: Path, chunk_id: str) -> Path:
+    return out / WORK_DIR / CHUNK_DIR / f"{chunk_id}.parquet"
+
+
+def write_chunk(out: Path, chunk_id: str, columns: dict[str, list]) -> None:
+    """Write one finished chunk atomically."""
+    with atomic_path(chunk_path(out, chunk_id)) as tmp:
+        pq.write_table(pa.table(columns), tmp, compression="zstd")
+
+
+def _latency_columns(out: Path, members: np.ndarray) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Latency columns from work/latency/<device>.parquet files that cover every member."""
+    devices, columns = [], {}
+    for path in sorted((out / WORK_DIR / LATENCY_DIR).glob("*.parquet")):
+        device = path.stem
+        data = pq.read_table(path).to_pandas().set_index("arch_index")
+        if not np.isin(members, data.index.to_numpy()).all():
+            continue  # still being measured
+        rows = data.loc[members]
+        devices.append(device)
+        columns[f"latency_{device}_ms"] = rows["median_ms"].to_numpy(np.float32)
+        columns[f"latency_{device}_spread_ms"] = rows["spread_ms"].to_numpy(np.float32)
+    return devices, columns
+
+
+def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict, description: str) -> Manifest:
+    """Write the table's shards (one per seed) and manifest from the chunk files."""
+    from nasbench.models.costs import count_costs
+    from nasbench.spaces import get_space
+    from nasbench.training import TrainConfig
+
+    space = get_space(config.space)
+    cells = [space.from_index(int(i)) for i in plan.members]
+    train = TrainConfig(**config.train)
+    macro = train.macro(dataset_info["input_shape"], dataset_info["num_classes"])
+    costs = np.asarray([count_costs(c.ops, macro) for c in cells], dtype=np.int64)
+    devices, latency = _latency_columns(out, plan.members)
+    writer = TableWriter(out, latency_devices=devices)
+    train_seconds = 0.0
+    for seed in config.seeds:
+        paths = [chunk_path(out, c.id) for c in plan.chunks if c.seed == seed]
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise TableError(f"table {config.name!r}: chunk {missing[0]} is not trained yet")
+        done = pa.concat_tables([pq.read_table(p) for p in paths])
+        order = {int(i): k for k, i in enumerate(done["arch_index"].to_numpy())}
+        rows = np.asarray([order[int(r)] for r in plan.representative])
+        columns = {name: done[name].take(pa.array(rows)) for name in CURVE_COLUMNS}
+        train_seconds += float(np.sum([np.sum(c) for c in done["epoch_seconds"].to_pylist()]))
+        columns.update(
+            arch_index=plan.members.astype(np.int32),
+            arch_str=[str(c) for c in cells],
+            arch_hash=[space.hash(c) for c in cells],
+            trained_as=plan.representative.astype(np.int32),
+            seed=np.full(len(cells), seed, dtype=np.int32),
+            params=costs[:, 0],
+            flops=costs[:, 1],
+            train_device=done["train_device"].take(pa.array(rows)),
+            **latency,
+        )
+        columns = {k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v) for k, v in columns.items()}
+        writer.write_shard(f"seed-{seed}", columns)
+    generator = {
+        "name": GENERATOR_NAME,
+        "version": GENERATOR_VERSION,
+        "config": config.to_dict(),
+        "macro": {"channels": macro.channels, "cells_per_stage": macro.cells_per_stage, "stages": macro.stages,
+                  "input_shape": list(macro.input_shape), "num_classes": macro.num_classes},
+        "trainings": plan.trainings,
+        "train_seconds": round(train_seconds, 1),
+    }
+    return writer.finalize(
+        name=config.name,
+        space=config.space,
+        description=description,
+        dataset={k: v for k, v in dataset_info.items() if k not in ("input_shape", "num_classes")}
+        | {"input_shape": list(dataset_info["input_shape"]), "num_classes": dataset_info["num_classes"]},
+        generator=generator,
+        versions=package_versions("torch", "mnist1d", "scikit-learn"),
+    )

@@ -1,0 +1,394 @@
+"""Train one NAS-Bench-201-style cell on an embedded dataset: the training core of the
+table generator.
+
+``train_architecture(ops, dataset, config, seed)`` builds ``build_model(ops, macro)``,
+trains it with mini-batch SGD (or Adam) and a per-step cosine learning rate, and returns a
+:class:`TrainRecord` of per-epoch curves, exactly the list columns of a table row.
+
+What a run does, in order:
+
+- The weights are initialised by torch's default init under ``torch.manual_seed`` of a
+  seed derived from ``seed`` inside ``torch.random.fork_rng`` (the caller's global torch
+  state is untouched); the mini-batch order comes from a local ``torch.Generator`` seeded
+  with a second derived seed. The same (ops, dataset, config, seed) therefore gives
+  bit-identical curves on the same machine and torch build (``epoch_seconds`` aside).
+- Each epoch draws a fresh permutation of the training split and runs
+  ``len(train) // batch_size`` full batches (the remainder is dropped, so every step has
+  the same batch size; a new permutation each epoch means every example is used).
+  ``train_loss``/``train_acc`` are the means over the epoch's steps, in train mode, as
+  NAS-Bench-201 records them. Then the model is put in eval mode (BatchNorm running
+  statistics) and the full validation and test splits are evaluated in large batches
+  under ``torch.inference_mode``.
+- ``epoch_seconds`` is the wall time of the epoch's training steps only (not evaluation).
+
+Speed (these nets have a few thousand parameters; per-op overhead dominates): the dataset
+stays in memory as tensors (no DataLoader), the learning rate is set per step without a
+scheduler object, SGD runs its ``foreach`` implementation, and 3x3 average pooling is
+swapped for a mathematically identical shifted-sum module (the builder's
+``AvgPool(3, 1, 1, count_include_pad=False)`` is 3-4x slower on CPU). Call
+:func:`init_worker` once per worker process (one thread per process is fastest in total
+throughput when one process runs per core).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nasbench.datasets import Dataset, load_dataset
+from nasbench.models.config import PRESETS, MacroConfig, validate_ops
+from nasbench.models.costs import count_costs
+from nasbench.models.nb201 import build_model
+from nasbench.spaces.nb201 import NB201Cell
+
+__all__ = ["TrainConfig", "TrainRecord", "train_architecture", "init_worker", "OPTIMIZERS", "SCHEDULES"]
+
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("cosine", "constant")
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"TrainConfig.{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_float(name: str, value: object, low: float, high: float, *, low_open: bool = False,
+                 high_open: bool = False) -> None:
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+    if ok:
+        v = float(value)  # type: ignore[arg-type]
+        ok = math.isfinite(v) and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not ok:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"TrainConfig.{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one architecture is trained: optimiser, schedule, epochs and the macro skeleton.
+
+    The skeleton is the ``preset`` of :data:`nasbench.models.config.PRESETS`, with
+    ``channels``, ``cells_per_stage`` and ``stages`` overriding it where given; the
+    dataset supplies the input shape and the number of classes (see :meth:`macro`).
+    ``lr`` is the peak learning rate; ``schedule="cosine"`` anneals it to 0 per step over
+    the whole run (NAS-Bench-201's schedule, without warm-up). ``momentum`` and
+    ``nesterov`` apply to SGD only (Adam uses its default betas).
+    """
+
+    epochs: int = 12
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    schedule: str = "cosine"
+    preset: str = "tiny"
+    channels: int | None = None
+    cells_per_stage: int | None = None
+    stages: int | None = None
+    eval_batch_size: int = 4096
+
+    def __post_init__(self) -> None:
+        _check_int("epochs", self.epochs, 1)
+        _check_int("batch_size", self.batch_size, 2)  # BatchNorm needs >= 2 samples a step
+        _check_int("eval_batch_size", self.eval_batch_size, 1)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"TrainConfig.optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        _check_float("lr", self.lr, 0.0, math.inf, low_open=True, high_open=True)
+        _check_float("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        _check_float("weight_decay", self.weight_decay, 0.0, math.inf, high_open=True)
+        _check_float("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        if not isinstance(self.nesterov, bool):
+            raise ValueError(f"TrainConfig.nesterov must be a bool, got {self.nesterov!r}")
+        if self.optimizer == "sgd" and self.nesterov and self.momentum == 0:
+            raise ValueError("TrainConfig.nesterov=True needs momentum > 0, got momentum=0")
+        if not isinstance(self.preset, str) or self.preset not in PRESETS:
+            raise ValueError(f"TrainConfig.preset must be one of {', '.join(sorted(PRESETS))}, got {self.preset!r}")
+        for name in ("channels", "cells_per_stage", "stages"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_int(name, value, 1)
+
+    def macro(self, input_shape: Sequence[int], num_classes: int) -> MacroConfig:
+        """The MacroConfig trained: the preset, its overrides, the dataset's shape and classes."""
+        base = MacroConfig.for_dataset(self.preset, tuple(input_shape), num_classes)
+        overrides = {k: getattr(self, k) for k in ("channels", "cells_per_stage", "stages")
+                     if getattr(self, k) is not None}
+        return dataclasses.replace(base, **{k: int(v) for k, v in overrides.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able fields (for manifests)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainRecord:
+    """Per-epoch curves of one training run (accuracies in percent, losses mean CE in nats)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    valid_loss: list[float] = field(default_factory=list)
+    valid_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    eval_seconds: list[float] = field(default_factory=list)
+    params: int = 0
+    flops: int = 0
+    device: str = ""
+    torch_version: str = ""
+    seed: int = 0
+
+    CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss", "test_acc")
+
+    def curves(self) -> dict[str, list[float]]:
+        """The six metric curves by name (no timings)."""
+        return {name: getattr(self, name) for name in self.CURVES}
+
+
+def init_worker(num_threads: int = 1) -> None:
+    """Per-process settings for a training worker: ``num_threads`` intra-op threads (1 when
+    one process runs per core) and denormals flushed to zero (no slow paths on tiny values)."""
+    torch.set_num_threads(num_threads)
+    torch.set_flush_denormal(True)
+
+
+# ---------------------------------------------------------------------------------------
+# Fast, exact replacements for slow CPU modules
+# ---------------------------------------------------------------------------------------
+
+
+class _ShiftAvgPool3(nn.Module):
+    """Exact ``AvgPool{1,2}d(3, stride=1, padding=1, count_include_pad=False)`` as shifted sums
+    (separable in 2-D) times the reciprocal count of in-range neighbours."""
+
+    def __init__(self, ndim: int) -> None:
+        super().__init__()
+        self.ndim = ndim
+        self._inv: dict[tuple[tuple[int, ...], torch.device, torch.dtype], torch.Tensor] = {}
+
+    def _inverse_counts(self, x: torch.Tensor) -> torch.Tensor:
+        size = tuple(x.shape[2:])
+        key = (size, x.device, x.dtype)
+        inv = self._inv.get(key)
+        if inv is None:
+            counts = []
+            for n in size:
+                c = torch.full((n,), 3.0, dtype=torch.float64)
+                if n >= 1:
+                    c[0] -= 1
+                    c[-1] -= 1
+                if n == 1:
+                    c[0] = 1.0
+                counts.append(c)
+            total = counts[0] if self.ndim == 1 else counts[0][:, None] * counts[1][None, :]
+            inv = (1.0 / total).to(device=x.device, dtype=x.dtype)
+            self._inv[key] = inv
+        return inv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.ndim == 1:
+            p = F.pad(x, (1, 1))
+            s = p[..., :-2] + p[..., 1:-1] + p[..., 2:]
+        else:
+            p = F.pad(x, (1, 1))
+            s = p[..., :-2] + p[..., 1:-1] + p[..., 2:]
+            p = F.pad(s, (0, 0, 1, 1))
+            s = p[..., :-2, :] + p[..., 1:-1, :] + p[..., 2:, :]
+        return s * self._inverse_counts(x)
+
+
+def _is_cell_pool(module: nn.Module) -> bool:
+    if not isinstance(module, (nn.AvgPool1d, nn.AvgPool2d)):
+        return False
+    k, s, p = module.kernel_size, module.stride, module.padding
+    as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,)  # noqa: E731
+    return (set(as_tuple(k)) == {3} and set(as_tuple(s)) == {1} and set(as_tuple(p)) == {1}
+            and not module.count_include_pad and not module.ceil_mode
+            and getattr(module, "divisor_override", None) is None)
+
+
+def speed_up(model: nn.Module, ndim: int) -> nn.Module:
+    """Swap the cells' 3x3 average pools for the exact shifted-sum version (in place)."""
+    for parent in model.modules():
+        for name, child in list(parent.named_children()):
+            if _is_cell_pool(child):
+                setattr(parent, name, _ShiftAvgPool3(ndim))
+    return model
+
+
+# ---------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------
+
+_TENSOR_CACHE: dict[tuple[int, str], tuple[Dataset, dict[str, torch.Tensor]]] = {}
+
+
+def _tensors(dataset: Dataset, device: torch.device) -> dict[str, torch.Tensor]:
+    """The dataset's six arrays as tensors on ``device`` (cached for the last few datasets)."""
+    key = (id(dataset), str(device))
+    hit = _TENSOR_CACHE.get(key)
+    if hit is not None and hit[0] is dataset:
+        return hit[1]
+    tensors = {}
+    for name, array in dataset.arrays().items():
+        t = torch.from_numpy(np.ascontiguousarray(array))
+        tensors[name] = t.to(device) if device.type != "cpu" else t
+    if len(_TENSOR_CACHE) >= 4:
+        _TENSOR_CACHE.pop(next(iter(_TENSOR_CACHE)))
+    _TENSOR_CACHE[key] = (dataset, tensors)
+    return tensors
+
+
+def _derived_seeds(seed: int) -> tuple[int, int]:
+    """Independent (init, shuffle) seeds from the training seed (numpy SeedSequence)."""
+    words = np.random.SeedSequence([int(seed), 0x4E42]).generate_state(4, dtype=np.uint32)
+    init = (int(words[0]) << 31) ^ int(words[1])
+    order = (int(words[2]) << 31) ^ int(words[3])
+    return init, order
+
+
+@torch.inference_mode()
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy in percent) of the model in eval mode."""
+    loss_sum = torch.zeros((), dtype=torch.float64, device=x.device)
+    correct = torch.zeros((), dtype=torch.int64, device=x.device)
+    for start in range(0, len(y), batch):
+        xb, yb = x[start:start + batch], y[start:start + batch]
+        logits = model(xb)
+        loss_sum += F.cross_entropy(logits, yb, reduction="sum").double()
+        correct += (logits.argmax(1) == yb).sum()
+    n = len(y)
+    return float(loss_sum) / n, 100.0 * float(correct) / n
+
+
+def _resolve_dataset(dataset: Dataset | str) -> Dataset:
+    if isinstance(dataset, Dataset):
+        return dataset
+    if isinstance(dataset, str):
+        return load_dataset(dataset)
+    raise ValueError(f"dataset must be a Dataset or a registered dataset name, got {dataset!r}")
+
+
+def train_architecture(
+    ops: Sequence[str] | NB201Cell,
+    dataset: Dataset | str,
+    config: TrainConfig | None = None,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> TrainRecord:
+    """Train cell ``ops`` on ``dataset`` with ``config`` and ``seed``; per-epoch curves.
+
+    ``dataset`` is a :class:`~nasbench.datasets.Dataset` or a registered name (loaded with
+    split seed 0). Deterministic for a given (ops, dataset, config, seed, device, torch
+    build). Cells whose output is all zero train too (they stay at chance).
+    """
+    ops = validate_ops(ops)
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {config!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    data = _resolve_dataset(dataset)
+    dev = torch.device(device)
+    macro = config.macro(data.input_shape, data.num_classes)
+    n_train = len(data.y_train)
+    if n_train < config.batch_size:
+        raise ValueError(f"TrainConfig.batch_size={config.batch_size} exceeds the {n_train} training examples")
+    tensors = _tensors(data, dev)
+    x_train, y_train = tensors["x_train"], tensors["y_train"]
+    init_seed, order_seed = _derived_seeds(int(seed))
+
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        torch.manual_seed(init_seed)
+        model = build_model(ops, macro)
+    params, flops = count_costs(ops, macro)
+    torch_params = sum(p.numel() for p in model.parameters())
+    if torch_params != params:  # the cost model must describe the built network exactly
+        raise AssertionError(f"count_params={params} but the torch model has {torch_params} parameters")
+    speed_up(model, macro.ndim)
+    model.to(dev)
+
+    trainable = list(model.parameters())
+    if config.optimizer == "sgd":
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(
+            trainable, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
+            weight_decay=config.weight_decay, foreach=True)
+    else:
+        optimizer = torch.optim.Adam(trainable, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    group = optimizer.param_groups[0]
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(order_seed)
+
+    steps_per_epoch = n_train // config.batch_size
+    total_steps = config.epochs * steps_per_epoch
+    bs = config.batch_size
+    record = TrainRecord(params=params, flops=flops, device=_device_name(dev),
+                         torch_version=torch.__version__, seed=int(seed))
+
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        step = 0
+        for _ in range(config.epochs):
+            model.train()
+            start = time.perf_counter()
+            perm = torch.randperm(n_train, generator=generator).to(dev)
+            loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+            correct = torch.zeros((), dtype=torch.int64, device=dev)
+            for i in range(steps_per_epoch):
+                if config.schedule == "cosine":
+                    group["lr"] = config.lr * 0.5 * (1.0 + math.cos(math.pi * step / total_steps))
+                idx = perm[i * bs:(i + 1) * bs]
+                xb, yb = x_train[idx], y_train[idx]
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb, label_smoothing=config.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                with torch.no_grad():
+                    loss_sum += loss.detach().double()
+                    correct += (logits.detach().argmax(1) == yb).sum()
+                step += 1
+            train_loss = float(loss_sum) / steps_per_epoch
+            train_acc = 100.0 * float(correct) / (steps_per_epoch * bs)
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+            record.epoch_seconds.append(time.perf_counter() - start)
+
+            start = time.perf_counter()
+            model.eval()
+            valid = _evaluate(model, tensors["x_valid"], tensors["y_valid"], config.eval_batch_size)
+            test = _evaluate(model, tensors["x_test"], tensors["y_test"], config.eval_batch_size)
+            record.eval_seconds.append(time.perf_counter() - start)
+            record.train_loss.append(train_loss)
+            record.train_acc.append(train_acc)
+            record.valid_loss.append(valid[0])
+            record.valid_acc.append(valid[1])
+            record.test_loss.append(test[0])
+            record.test_acc.append(test[1])
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic, warn_only=was_warn_only)
+    return record
+
+
+def _device_name(dev: torch.device) -> str:
+    """A readable device string: 'cpu', or 'cuda:0 (NVIDIA H100 ...)'."""
+    if dev.type == "cuda":
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return str(dev)

@@ -1,0 +1,147 @@
+"""The generator: plan, training into chunk files, resume, executors, assembled table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasbench.cli import main
+from nasbench.errors import NasbenchError
+from nasbench.generator import GeneratorConfig, generate, make_plan
+from nasbench.generator.assemble import chunk_path
+from nasbench.models import MacroConfig, count_params
+from nasbench.spaces import get_space
+from nasbench.table import read_table, verify_table
+
+ARCHS = 12  # small enough to train in seconds at 1 epoch
+TRAIN = {"epochs": 1, "preset": "tiny", "batch_size": 128}
+
+
+def config(name: str = "gen", seeds=(0,), indices=tuple(range(ARCHS)), **kw) -> GeneratorConfig:
+    return GeneratorConfig(name=name, dataset="digits", seeds=seeds, train=TRAIN, indices=indices, chunk_size=4, **kw)
+
+
+def frame(folder):
+    data = read_table(folder).to_pandas().sort_values(["arch_index", "seed"]).reset_index(drop=True)
+    return data.drop(columns=["epoch_seconds"])  # wall time: measured, never reproducible
+
+
+def assert_same_results(a, b) -> None:
+    assert list(a.columns) == list(b.columns)
+    for column in a.columns:
+        assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a[column], b[column])), column
+
+
+def test_plan_trains_one_representative_per_class_and_seed():
+    space = get_space("nb201")
+    plan = make_plan(GeneratorConfig(name="all", dataset="digits", seeds=(0, 1, 2), train=TRAIN))
+    assert len(plan.members) == 15_625
+    assert plan.trainings == 3 * 5_260  # one per isomorphism class and seed
+    for member in np.random.default_rng(0).choice(15_625, 200, replace=False):
+        rep = int(plan.representative[member])
+        assert rep <= member
+        assert space.hash(space.from_index(rep)) == space.hash(space.from_index(int(member)))
+    assert make_plan(GeneratorConfig(name="all", dataset="digits", seeds=(0, 1, 2), train=TRAIN)).chunks == plan.chunks
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A small table with an isomorphic pair, trained serially."""
+    space = get_space("nb201")
+    hashes = [space.hash(space.from_index(i)) for i in range(2000)]
+    first = {}
+    pair = next((first[h], i) for i, h in enumerate(hashes) if first.setdefault(h, i) != i)
+    indices = tuple(sorted(set(range(8)) | set(pair)))
+    out = tmp_path_factory.mktemp("gen") / "gen-digits"
+    manifest = generate(out, config("gen-digits", seeds=(0, 1), indices=indices), progress=False)
+    return out, manifest, pair, indices
+
+
+def test_generated_table_is_sound_and_says_what_it_is(generated):
+    out, manifest, pair, indices = generated
+    table = read_table(out)
+    assert verify_table(table) == []
+    assert not manifest.synthetic and manifest.seeds == [0, 1] and manifest.epochs == 1
+    assert manifest.dataset["name"] == "digits" and len(manifest.dataset["checksum"]) == 64
+    assert manifest.generator["config"]["train"]["epochs"] == 1
+    assert "torch" in manifest.versions
+    assert manifest.generator["trainings"] == 2 * (len(indices) - 1)
+
+
+def test_isomorphic_cells_share_one_training_run(generated):
+    out, _, (rep, member), _ = generated
+    table = read_table(out)
+    assert table.scalar("trained_as")[member] == rep
+    for name in ("valid_acc", "test_acc", "train_loss"):
+        assert np.array_equal(table.curve(name)[member], table.curve(name)[rep])
+
+
+def test_params_are_per_architecture(generated):
+    out, manifest, _, indices = generated
+    table = read_table(out)
+    macro = MacroConfig(**{k: tuple(v) if k == "input_shape" else v for k, v in manifest.generator["macro"].items()})
+    space = table.space
+    for index in indices:
+        assert table.scalar("params")[index] == count_params(space.from_index(index).ops, macro)
+
+
+def test_accuracies_are_real_training_results(generated):
+    out, *_ = generated
+    table = read_table(out)
+    valid = table.final("valid_acc")[table.indices]
+    assert np.all((valid >= 0) & (valid <= 100))
+    assert valid.max() > 30  # one epoch on digits already beats chance (10 %) for good cells
+
+
+def test_killed_run_resumes_without_redoing_work(generated, tmp_path):
+    source, _, _, indices = generated
+    out = tmp_path / "gen-digits"
+    cfg = config("gen-digits", seeds=(0, 1), indices=indices)
+    plan = make_plan(cfg)
+    # Simulate a kill: only some chunks made it to disk (each is written atomically).
+    generate(out, cfg, progress=False, assemble_table=False)
+    lost = [c.id for c in plan.chunks[1::2]]
+    for chunk_id in lost:
+        chunk_path(out, chunk_id).unlink()
+    kept = {c.id: chunk_path(out, c.id).stat().st_mtime_ns for c in plan.chunks if c.id not in lost}
+    generate(out, cfg, progress=False)
+    assert {k: chunk_path(out, k).stat().st_mtime_ns for k in kept} == kept  # not redone
+    assert_same_results(frame(out), frame(source))
+
+
+def test_rerun_with_another_config_is_refused(generated, tmp_path):
+    out = tmp_path / "t"
+    generate(out, config("t"), progress=False, assemble_table=False)
+    other = GeneratorConfig(name="t", dataset="digits", seeds=(0,), train={**TRAIN, "epochs": 2},
+                            indices=tuple(range(ARCHS)), chunk_size=4)
+    with pytest.raises(NasbenchError, match="train.epochs=1, not 2"):
+        generate(out, other, progress=False)
+
+
+def test_worker_processes_give_the_same_table(tmp_path):
+    cfg = config("procs", indices=tuple(range(8)))
+    generate(tmp_path / "serial", cfg, progress=False)
+    generate(tmp_path / "procs", cfg, workers=2, progress=False)
+    assert_same_results(frame(tmp_path / "serial"), frame(tmp_path / "procs"))
+
+
+def test_dask_local_cluster_gives_the_same_table(tmp_path):
+    import distributed  # in the dev extra
+
+    cfg = config("dask", indices=tuple(range(8)))
+    generate(tmp_path / "serial", cfg, progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            generate(tmp_path / "dask", cfg, scheduler=client, progress=False)
+    assert_same_results(frame(tmp_path / "serial"), frame(tmp_path / "dask"))
+
+
+def test_cli_generate_and_its_errors(tmp_path, capsys):
+    out = tmp_path / "cli-digits"
+    args = ["generate", "--dataset", "digits", "--seeds", "0", "--archs", "6", "--epochs", "1", "--workers", "1", "--out", str(out)]
+    assert main(args) == 0
+    assert "wrote cli-digits" in capsys.readouterr().out
+    assert verify_table(read_table(out)) == []
+    assert main([*args[:-2], "--out", str(tmp_path / "x"), "--dataset", "imagenet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "imagenet" in err[0]
