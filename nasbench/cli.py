@@ -106,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--lr", type=_float, default=None)
     gen.add_argument("--channels", type=_positive_int, default=None)
     gen.add_argument("--cells-per-stage", type=_positive_int, default=None)
+    latency = commands.add_parser("latency", help="measure latency columns of a generated table")
+    latency_cmd = latency.add_subparsers(dest="latency_command", required=True, parser_class=_Parser)
+    measure = latency_cmd.add_parser("measure", help="time every architecture on a runtime, then update the table")
+    measure.add_argument("table_dir", type=Path, help="folder of a generator run (nasbench generate --out)")
+    measure.add_argument("--runtime", choices=["torch", "ort"], required=True)
+    measure.add_argument("--device", default="cpu", help="name of this machine's device in the column name")
+    measure.add_argument("--batches", type=_positive_int, nargs="+", default=[1, 64])
+    measure.add_argument("--repeats", type=_positive_int, default=25)
     return parser
 
 
@@ -134,7 +142,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _query(args)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "latency":
+        return _latency_measure(args)
     return _run(args)
+
+
+def _latency_measure(args: argparse.Namespace) -> int:
+    from nasbench.generator import generate, load_config
+    from nasbench.latency.table import measure_table
+
+    config = load_config(args.table_dir)
+    columns = measure_table(args.table_dir, args.runtime, args.device, tuple(args.batches), repeats=args.repeats)
+    manifest = generate(args.table_dir, config, workers=1)
+    print(f"measured {', '.join(columns)}; table {manifest.name} now has latency columns {manifest.latency_devices}")
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

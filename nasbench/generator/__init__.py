@@ -40,6 +40,14 @@ def _check_config(out: Path, config: GeneratorConfig) -> None:
     atomic_write_text(path, json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
 
 
+def load_config(out: str | Path) -> GeneratorConfig:
+    """The config of the generator run in ``out``."""
+    path = Path(out) / WORK_DIR / CONFIG_NAME
+    if not path.is_file():
+        raise NasbenchError(f"{out}: not a generator folder (no {WORK_DIR}/{CONFIG_NAME})")
+    return GeneratorConfig.from_dict(json.loads(path.read_text()))
+
+
 def pending_chunks(out: Path, plan: Plan) -> list:
     return [c for c in plan.chunks if not chunk_path(out, c.id).is_file()]
 

@@ -33,21 +33,6 @@ def write_chunk(out: Path, chunk_id: str, columns: dict[str, list]) -> None:
         pq.write_table(pa.table(columns), tmp, compression="zstd")
 
 
-def _latency_columns(out: Path, members: np.ndarray) -> tuple[list[str], dict[str, np.ndarray]]:
-    """Latency columns from work/latency/<device>.parquet files that cover every member."""
-    devices, columns = [], {}
-    for path in sorted((out / WORK_DIR / LATENCY_DIR).glob("*.parquet")):
-        device = path.stem
-        data = pq.read_table(path).to_pandas().set_index("arch_index")
-        if not np.isin(members, data.index.to_numpy()).all():
-            continue  # still being measured
-        rows = data.loc[members]
-        devices.append(device)
-        columns[f"latency_{device}_ms"] = rows["median_ms"].to_numpy(np.float32)
-        columns[f"latency_{device}_spread_ms"] = rows["spread_ms"].to_numpy(np.float32)
-    return devices, columns
-
-
 def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict, description: str) -> Manifest:
     """Write the table's shards (one per seed) and manifest from the chunk files."""
     from nasbench.models.costs import count_costs
@@ -59,7 +44,9 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
     train = TrainConfig(**config.train)
     macro = train.macro(dataset_info["input_shape"], dataset_info["num_classes"])
     costs = np.asarray([count_costs(c.ops, macro) for c in cells], dtype=np.int64)
-    devices, latency = _latency_columns(out, plan.members)
+    from nasbench.latency.table import latency_arrays
+
+    devices, latency = latency_arrays(out, plan.members)
     writer = TableWriter(out, latency_devices=devices)
     train_seconds = 0.0
     for seed in config.seeds:

@@ -1,0 +1,1 @@
+"""Inference latency: measured per architecture and runtime (torch imported only here)."""

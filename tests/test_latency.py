@@ -1,0 +1,64 @@
+"""Latency: timing statistics, both runtimes, and latency columns in a generated table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nasbench.errors import UnknownNameError
+from nasbench.generator import GeneratorConfig, generate
+from nasbench.latency.measure import measure_model, time_calls
+from nasbench.latency.table import measure_table
+from nasbench.models import MacroConfig, build_model
+from nasbench.table import read_table, verify_table
+
+MACRO = MacroConfig(channels=4, cells_per_stage=1, stages=2, input_shape=(1, 8, 8), num_classes=10)
+
+
+def test_time_calls_reports_median_and_iqr():
+    stats = time_calls(lambda: sum(range(2000)), warmup=2, repeats=15)
+    assert stats.repeats == 15 and stats.median_ms > 0 and stats.spread_ms >= 0
+
+
+@pytest.mark.parametrize("runtime", ["torch", "ort"])
+def test_both_runtimes_time_a_network(runtime):
+    torch.manual_seed(0)
+    model = build_model(["nor_conv_3x3"] * 6, MACRO)
+    stats = measure_model(model, MACRO.input_shape, runtime, batches=(1, 16), warmup=1, repeats=5)
+    assert set(stats) == {1, 16}
+    assert all(s.median_ms > 0 for s in stats.values())
+
+
+def test_ort_runs_the_same_function_as_torch():
+    """The exported graph computes the module's logits (so the ort column times the same net)."""
+    import io
+
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    model = build_model(["avg_pool_3x3", "nor_conv_1x1", "skip_connect", "nor_conv_3x3", "none", "skip_connect"], MACRO).eval()
+    x = torch.randn(3, *MACRO.input_shape)
+    buffer = io.BytesIO()
+    torch.onnx.export(model, (x,), buffer, dynamo=False, opset_version=17, input_names=["x"])
+    logits = ort.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
+    with torch.inference_mode():
+        np.testing.assert_allclose(logits, model(x).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_runtime():
+    with pytest.raises(UnknownNameError, match="tensorrt"):
+        measure_model(build_model(["none"] * 6, MACRO), MACRO.input_shape, "tensorrt")
+
+
+def test_latency_columns_join_the_table(tmp_path):
+    out = tmp_path / "lat"
+    config = GeneratorConfig(name="lat", dataset="digits", seeds=(0,), train={"epochs": 1, "preset": "tiny"},
+                             indices=tuple(range(6)), chunk_size=3)
+    generate(out, config, progress=False)
+    measure_table(out, "torch", batches=(1, 8), chunk_size=4, warmup=1, repeats=3, progress=False)
+    manifest = generate(out, config, progress=False)  # nothing left to train: re-assemble
+    assert manifest.latency_devices == ["cpu-torch-b1", "cpu-torch-b8"]
+    table = read_table(out)
+    assert verify_table(table) == []
+    assert np.all(table.latency("cpu-torch-b1")[table.indices] > 0)
