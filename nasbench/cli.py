@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from nasbench.evaluation import query_checkpoints, seconds_checkpoints, summariz
 from nasbench.oracle import TRIAL_MODES, Budget
 from nasbench.table import list_tables, load_table, read_table, resolve_table, verify_table
 
+LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
 SYNTHETIC_WARNING = "SYNTHETIC fixture data, not training results"
 
 
@@ -114,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--device", default="cpu", help="name of this machine's device in the column name")
     measure.add_argument("--batches", type=_positive_int, nargs="+", default=[1, 64])
     measure.add_argument("--repeats", type=_positive_int, default=25)
+    prof = latency_cmd.add_parser("profile", help="time the ops of a table's networks on this machine (a LUT)")
+    prof.add_argument("--device", required=True, help="name for this machine, e.g. laptop")
+    prof.add_argument("--table", required=True, help="a generated table (its skeleton is profiled)")
+    prof.add_argument("--batch", type=_positive_int, default=1)
+    prof.add_argument("--out", type=Path, default=None, help="default: lut-DEVICE-TABLE-bBATCH.json")
+    fill = latency_cmd.add_parser("fill", help="estimate a device's latency column from its LUT")
+    fill.add_argument("--device", required=True)
+    fill.add_argument("--table", required=True, help="a generator folder (it gains the estimated column)")
+    fill.add_argument("--lut", type=Path, default=None, help="default: lut-DEVICE-TABLE-b1.json")
     return parser
 
 
@@ -143,8 +154,57 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "generate":
         return _generate(args)
     if args.command == "latency":
-        return _latency_measure(args)
+        return _latency(args)
     return _run(args)
+
+
+def _latency(args: argparse.Namespace) -> int:
+    if not LATENCY_DEVICE.fullmatch(getattr(args, "device", "cpu")):
+        raise NasbenchError(f"--device: {args.device!r} must be lowercase letters, digits and '-'")
+    if args.latency_command == "profile":
+        return _latency_profile(args)
+    if args.latency_command == "fill":
+        return _latency_fill(args)
+    return _latency_measure(args)
+
+
+def _latency_profile(args: argparse.Namespace) -> int:
+    from nasbench.latency.lut import profile
+
+    table = load_table(args.table, args.tables_dir)
+    macro = table.manifest.generator.get("macro")
+    if macro is None:
+        raise NasbenchError(f"table {table.name!r} records no network skeleton (generator.macro); profile a generated table")
+    lut = profile(macro, args.device, batch=args.batch)
+    out = args.out or Path(f"lut-{args.device}-{table.name}-b{args.batch}.json")
+    lut.save(out)
+    print(f"base network {lut.base_ms:.3f} ms; per-op ms by stage:")
+    for stage, costs in enumerate(lut.op_ms):
+        print(f"  stage {stage}: " + ", ".join(f"{op} {ms:.3f}" for op, ms in costs.items() if op != "none"))
+    print(f"wrote {out}")
+    return 0
+
+
+def _latency_fill(args: argparse.Namespace) -> int:
+    from scipy.stats import spearmanr
+
+    from nasbench.generator import generate, load_config
+    from nasbench.latency.lut import LatencyLUT
+    from nasbench.latency.table import write_estimates
+
+    folder = resolve_table(args.table, args.tables_dir)
+    lut = LatencyLUT.load(args.lut or Path(f"lut-{args.device}-{folder.name}-b1.json"))
+    config = load_config(folder)
+    column = write_estimates(folder, lut)
+    manifest = generate(folder, config, workers=1, progress=False)
+    table = read_table(folder)
+    estimate = table.latency(column)[table.indices]
+    print(f"filled {column} for {len(estimate)} architectures (median {np.median(estimate):.3f} ms)")
+    measured = f"{lut.device}-torch-b{lut.batch}"
+    if measured in manifest.latency_devices:
+        rho = spearmanr(estimate, table.latency(measured)[table.indices])[0]
+        print(f"Spearman vs measured {measured} over {len(estimate)} architectures: {rho:.3f}")
+    return 0
 
 
 def _latency_measure(args: argparse.Namespace) -> int:

@@ -62,3 +62,35 @@ def test_latency_columns_join_the_table(tmp_path):
     table = read_table(out)
     assert verify_table(table) == []
     assert np.all(table.latency("cpu-torch-b1")[table.indices] > 0)
+
+
+def test_lut_profile_estimates_and_round_trips(tmp_path):
+    from nasbench.latency.lut import LatencyLUT, profile
+    from nasbench.spaces import get_space
+
+    lut = profile(MACRO, "testbox", batch=1, warmup=1, repeats=5)
+    assert len(lut.op_ms) == MACRO.stages and lut.base_ms > 0
+    assert all(stage["none"] == 0 and stage["nor_conv_3x3"] > 0 for stage in lut.op_ms)
+    space = get_space("nb201")
+    all_none = space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|").index
+    all_conv = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|").index
+    estimate = lut.estimate(np.array([all_none, all_conv]))
+    assert estimate[0] == pytest.approx(lut.base_ms) and estimate[1] > estimate[0]
+    lut.save(tmp_path / "lut.json")
+    assert LatencyLUT.load(tmp_path / "lut.json") == lut
+
+
+def test_cli_profile_and_fill_add_an_estimated_column(tmp_path, capsys):
+    from nasbench.cli import main
+
+    out = tmp_path / "lutted"
+    config = GeneratorConfig(name="lutted", dataset="digits", seeds=(0,), train={"epochs": 1, "preset": "tiny"},
+                             indices=tuple(range(5)), chunk_size=5)
+    generate(out, config, progress=False)
+    lut_file = tmp_path / "lut.json"
+    assert main(["--tables-dir", str(tmp_path), "latency", "profile", "--device", "box", "--table", "lutted", "--out", str(lut_file)]) == 0
+    assert main(["--tables-dir", str(tmp_path), "latency", "fill", "--device", "box", "--table", "lutted", "--lut", str(lut_file)]) == 0
+    assert "filled box-torch-b1-lut" in capsys.readouterr().out
+    table = read_table(out)
+    assert table.latency_devices == ["box-torch-b1-lut"] and verify_table(table) == []
+    assert main(["latency", "profile", "--device", "Bad Name", "--table", "x"]) == 2

@@ -78,6 +78,18 @@ def measure_table(
     return columns
 
 
+def write_estimates(out: str | Path, lut) -> str:
+    """Write a LUT's estimate for every member as column ``<device>-torch-b<batch>-lut``."""
+    out = Path(out)
+    config = GeneratorConfig.from_dict(json.loads((out / WORK_DIR / "config.json").read_text()))
+    members = make_plan(config).members
+    column = f"{column_name(lut.device, lut.runtime, lut.batch)}-lut"
+    estimate = lut.estimate(members)
+    with atomic_path(latency_dir(out, column) / "00000.parquet") as tmp:
+        pq.write_table(pa.table({"arch_index": members, "median_ms": estimate, "spread_ms": np.zeros(len(members))}), tmp)
+    return column
+
+
 def read_latency(out: Path, column: str) -> pa.Table | None:
     """All chunks measured so far for one column, or None."""
     paths = sorted(latency_dir(out, column).glob("*.parquet"))
