@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     gen.add_argument("--archs", type=_positive_int, default=None, help="only indices 0..N-1 (default: all)")
     gen.add_argument("--chunk-size", type=_positive_int, default=32)
-    gen.add_argument("--preset", default="tiny", help="macro skeleton preset (nasbench.models.config.PRESETS)")
+    gen.add_argument("--preset", default=None,
+                     help="macro skeleton preset (nasbench.models.config.PRESETS); default: the dataset's calibrated config")
     gen.add_argument("--epochs", type=_positive_int, default=None)
     gen.add_argument("--batch-size", type=_positive_int, default=None)
     gen.add_argument("--lr", type=_float, default=None)
@@ -221,14 +222,17 @@ def _latency_measure(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from nasbench.generator import GeneratorConfig, generate
 
-    train = {"preset": args.preset}
+    try:
+        from nasbench.training import CALIBRATED, TrainConfig
+    except ImportError as exc:
+        raise NasbenchError(f"generate needs torch: pip install 'nasbench[train]' ({exc})") from None
+    if args.preset is None and args.dataset in CALIBRATED:
+        train = CALIBRATED[args.dataset].to_dict()
+    else:
+        train = {"preset": args.preset or "small"}
     for name in ("epochs", "batch_size", "lr", "channels", "cells_per_stage"):
         if getattr(args, name) is not None:
             train[name] = getattr(args, name)
-    try:
-        from nasbench.training import TrainConfig
-    except ImportError as exc:
-        raise NasbenchError(f"generate needs torch: pip install 'nasbench[train]' ({exc})") from None
     try:
         train = TrainConfig(**train).to_dict()
     except ValueError as exc:

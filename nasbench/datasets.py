@@ -21,6 +21,8 @@ Splits come from ``numpy.random.default_rng(split_seed).permutation``; the same 
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import os
 import pickle
@@ -71,6 +73,15 @@ class Dataset:
         """The six arrays by field name, in a fixed order."""
         fields = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
         return {f: getattr(self, f) for f in fields}
+
+    def head(self, n_train: int, n_eval: int | None = None) -> Dataset:
+        """The first ``n_train`` training and ``n_eval`` valid/test examples (for quick runs)."""
+        n_eval = n_train if n_eval is None else n_eval
+        return dataclasses.replace(
+            self, x_train=self.x_train[:n_train], y_train=self.y_train[:n_train],
+            x_valid=self.x_valid[:n_eval], y_valid=self.y_valid[:n_eval],
+            x_test=self.x_test[:n_eval], y_test=self.y_test[:n_eval],
+        )
 
     @cached_property
     def checksum(self) -> str:

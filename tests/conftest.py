@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nasbench.atomic import sha256_file
+from nasbench.datasets import Dataset, load_dataset
 from nasbench.spaces import NB201Space, get_space
 from nasbench.table import Manifest, Table, TableWriter, read_table
 from nasbench.table.synthetic import build_synthetic_table
@@ -27,6 +28,30 @@ SMALL_ARCHS = 200
 def _no_tables_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see tables from the caller's $NASBENCH_TABLES."""
     monkeypatch.delenv("NASBENCH_TABLES", raising=False)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op torch thread, as in a generator worker (two threads on a busy machine
+    are many times slower for these tiny nets); the caller's setting is restored."""
+    import torch  # only the torch tests ask for this fixture
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits() -> Dataset:
+    """The first 320 training and 200 valid/test digits (keeps training tests fast)."""
+    return load_dataset("digits").head(320, 200)
+
+
+@pytest.fixture(scope="module")
+def mnist1d() -> Dataset:
+    """The first 256 training and 200 valid/test MNIST-1D examples."""
+    return load_dataset("mnist1d").head(256, 200)
 
 
 @pytest.fixture(scope="session")

@@ -209,7 +209,7 @@ def test_same_seed_same_answers(full_table):
         oracle = Oracle(full_table, Budget(queries=60), rng=np.random.default_rng(seed))
         return [oracle.query(i, e) for i, e in queries], oracle.trajectory()
 
-    (a, ta), (b, tb), (c, tc) = answers(5), answers(5), answers(6)
+    (a, ta), (b, tb), (_, tc) = answers(5), answers(5), answers(6)
     assert a == b
     for name in ("indices", "epochs", "values", "costs", "trials"):
         np.testing.assert_array_equal(getattr(ta, name), getattr(tb, name))

@@ -4,50 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from nasbench.datasets import Dataset, load_dataset
+from nasbench.datasets import Dataset
 from nasbench.models import build_model, count_flops, count_params
 from nasbench.spaces.nb201 import NB201Cell
-from nasbench.training import TrainConfig, TrainRecord, _ShiftAvgPool3, speed_up, train_architecture
+from nasbench.training import (
+    CALIBRATED, TrainConfig, TrainRecord, _ShiftAvgPool3, init_worker, speed_up, train_architecture,
+)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 MIXED = ("nor_conv_3x3", "skip_connect", "nor_conv_1x1", "avg_pool_3x3", "nor_conv_3x3", "skip_connect")
 ALL_NONE = ("none",) * 6
 TINY = TrainConfig(epochs=3, batch_size=32, lr=0.1, channels=4, cells_per_stage=1, stages=2)
-
-
-def _subset(data: Dataset, n_train: int, n_eval: int) -> Dataset:
-    """The first examples of each split (keeps the tests fast)."""
-    return dataclasses.replace(
-        data, x_train=data.x_train[:n_train], y_train=data.y_train[:n_train],
-        x_valid=data.x_valid[:n_eval], y_valid=data.y_valid[:n_eval],
-        x_test=data.x_test[:n_eval], y_test=data.y_test[:n_eval],
-    )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One intra-op thread, as in a generator worker (two threads on a busy machine are
-    many times slower for these tiny nets); the caller's setting is restored."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def digits() -> Dataset:
-    return _subset(load_dataset("digits"), 320, 200)
-
-
-@pytest.fixture(scope="module")
-def mnist1d() -> Dataset:
-    return _subset(load_dataset("mnist1d"), 256, 200)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +79,8 @@ def test_all_none_cell_trains_and_stays_at_chance(digits: Dataset) -> None:
 
 
 def test_one_dimensional_dataset_and_adam(mnist1d: Dataset) -> None:
-    config = dataclasses.replace(TINY, epochs=2, optimizer="adam", lr=0.01, nesterov=False, momentum=0.0)
+    config = dataclasses.replace(TINY, epochs=2, optimizer="adam", lr=0.01, nesterov=False,
+                                 momentum=0.0)
     first = train_architecture(NB201Cell(MIXED), mnist1d, config, seed=3)
     second = train_architecture(MIXED, mnist1d, config, seed=3)
     assert first.curves() == second.curves()
@@ -121,7 +96,8 @@ def test_global_torch_state_is_left_alone(digits: Dataset) -> None:
     assert torch.are_deterministic_algorithms_enabled() == deterministic
 
 
-@pytest.mark.parametrize("shape", [(3, 4, 40), (3, 4, 1), (3, 4, 2), (3, 4, 8, 8), (3, 4, 2, 1), (3, 4, 1, 3)])
+@pytest.mark.parametrize(
+    "shape", [(3, 4, 40), (3, 4, 1), (3, 4, 2), (3, 4, 8, 8), (3, 4, 2, 1), (3, 4, 1, 3)])
 def test_shift_pool_equals_avg_pool(shape: tuple[int, ...]) -> None:
     ndim = len(shape) - 2
     ref = (nn.AvgPool1d if ndim == 1 else nn.AvgPool2d)(3, stride=1, padding=1, count_include_pad=False)
@@ -182,4 +158,28 @@ def test_macro_applies_the_overrides() -> None:
     assert (macro.channels, macro.cells_per_stage, macro.stages) == (12, 2, 2)
     assert macro.input_shape == (1, 8, 8) and macro.num_classes == 10
     preset = TrainConfig().macro((1, 40), 10)
-    assert (preset.channels, preset.cells_per_stage, preset.stages) == (8, 1, 3)
+    assert (preset.channels, preset.cells_per_stage, preset.stages) == (16, 1, 1)
+
+
+def test_valid_and_test_are_not_mixed_up(digits: Dataset, mixed_run: TrainRecord) -> None:
+    """Changing only the test labels changes only the test curves."""
+    shifted = dataclasses.replace(digits, y_test=(digits.y_test + 1) % 10)
+    record = train_architecture(MIXED, shifted, TINY, seed=0)
+    for name in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
+        assert getattr(record, name) == getattr(mixed_run, name), name
+    assert record.test_acc != mixed_run.test_acc
+    assert record.test_loss != mixed_run.test_loss
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True])
+def test_init_worker_rejects_bad_thread_counts(threads: object) -> None:
+    with pytest.raises(ValueError, match="num_threads"):
+        init_worker(threads)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(CALIBRATED))
+def test_calibrated_configs_build_for_their_dataset(name: str) -> None:
+    shape = {"digits": (1, 8, 8), "mnist1d": (1, 40)}[name]
+    macro = CALIBRATED[name].macro(shape, 10)
+    model = build_model(MIXED, macro)
+    assert model(torch.zeros(2, *shape)).shape == (2, 10)

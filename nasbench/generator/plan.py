@@ -93,8 +93,15 @@ class Plan:
         return sum(len(c.indices) for c in self.chunks)
 
 
+def training_cost_key(ops: tuple[str, ...], index: int) -> tuple[int, ...]:
+    """Order members of a class by what they cost to train: 3x3 convs, 1x1 convs, pools,
+    skips, then index. The cheapest member is the pruned cell itself (dead edges are none)."""
+    return (ops.count("nor_conv_3x3"), ops.count("nor_conv_1x1"), ops.count("avg_pool_3x3"),
+            ops.count("skip_connect"), index)
+
+
 def make_plan(config: GeneratorConfig) -> Plan:
-    """Group the table's architectures by canonical hash; the smallest index trains for all."""
+    """Group the table's architectures by canonical hash; the cheapest member trains for all."""
     space = get_space(config.space)
     if config.indices is None:
         members = np.arange(space.size, dtype=np.int64)
@@ -102,9 +109,13 @@ def make_plan(config: GeneratorConfig) -> Plan:
         members = np.unique(np.asarray(config.indices, dtype=np.int64))
         if len(members) == 0 or members[0] < 0 or members[-1] >= space.size:
             raise OutOfDomainError(f"indices: must be non-empty and within 0..{space.size - 1}")
-    hashes = np.asarray([space.hash(space.from_index(int(i))) for i in members], dtype=object)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    representative = members[first][inverse]  # members ascend, so first == smallest index
+    hashes = [space.hash(space.from_index(int(i))) for i in members]
+    best: dict[str, tuple] = {}
+    for index, key in zip(members.tolist(), hashes):
+        cost = training_cost_key(space.from_index(index).ops, index)
+        if key not in best or cost < best[key]:
+            best[key] = cost
+    representative = np.asarray([best[key][-1] for key in hashes], dtype=np.int64)
     reps = np.unique(representative)
     chunks = []
     for seed in config.seeds:
