@@ -4,6 +4,10 @@ Regret after t queries = best final test accuracy in the table (mean over seeds)
 final test accuracy of the incumbent: the architecture with the best validation accuracy
 the oracle returned so far (the first one on ties). Test accuracy is used only here, after
 the search.
+
+Under a latency limit only feasible architectures count: the best is the best feasible
+one, the incumbent the best-validating feasible query; before the first feasible query
+the incumbent is none (index -1) and the regret is the best feasible accuracy itself.
 """
 
 from __future__ import annotations
@@ -44,12 +48,22 @@ def incumbent_positions(values: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(np.where(improved, np.arange(len(values)), 0))
 
 
-def regret_curve(table: Table, trajectory: Trajectory) -> RegretCurve:
-    """Regret of a trajectory against the table's best final test accuracy."""
-    test = table.final("test_acc")
-    best = float(np.nanmax(test))
-    incumbents = trajectory.indices[incumbent_positions(trajectory.values)]
-    return RegretCurve(trajectory.elapsed, incumbents, best - test[incumbents].astype(np.float64))
+def regret_curve(table: Table, trajectory: Trajectory, feasible: np.ndarray | None = None) -> RegretCurve:
+    """Regret of a trajectory against the table's best final test accuracy (among the
+    ``feasible`` indices, a (size,) bool mask, under a latency limit)."""
+    test = table.final("test_acc").astype(np.float64)
+    if feasible is None:
+        best = float(np.nanmax(test))
+        incumbents = trajectory.indices[incumbent_positions(trajectory.values)]
+        return RegretCurve(trajectory.elapsed, incumbents, best - test[incumbents])
+    best = float(np.nanmax(np.where(feasible, test, np.nan)))
+    ok = feasible[trajectory.indices]
+    values = np.where(ok, trajectory.values, -np.inf)
+    positions = incumbent_positions(values)
+    found = ok[positions]
+    incumbents = np.where(found, trajectory.indices[positions], -1)
+    regret = np.where(found, best - test[np.maximum(incumbents, 0)], best)
+    return RegretCurve(trajectory.elapsed, incumbents, regret)
 
 
 @dataclass(frozen=True)

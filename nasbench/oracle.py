@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import BudgetExhausted, InvalidBudgetError, OutOfDomainError
+from nasbench.hardware import HardwareView
 from nasbench.table.reader import Table, nanmean_quiet
 
 TRIAL_MODES = ("sample", "mean")
@@ -49,6 +50,7 @@ class Observation:
     cost: float  # simulated seconds charged for this query
     query: int  # 1-based query number
     elapsed: float  # simulated seconds spent so far, this query included
+    latency: float | None = None  # ms on the run's latency device, when it has one
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Oracle:
         rng: np.random.Generator | int = 0,
         trial: str = "sample",
         metric: str = "valid_acc",
+        hardware: HardwareView | None = None,
     ) -> None:
         if trial not in TRIAL_MODES:
             raise InvalidBudgetError(f"trial: expected one of {', '.join(TRIAL_MODES)}, got {trial!r}")
@@ -101,6 +104,7 @@ class Oracle:
         self._recorded = recorded
         self.budget = budget
         self.trial = trial
+        self.hardware = hardware
         self._rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self._log: list[tuple[int, int, float, float, int]] = []
         self._elapsed = 0.0
@@ -165,7 +169,8 @@ class Oracle:
             )
         self._elapsed += cost
         self._log.append((index, epochs, value, cost, trial))
-        return Observation(cell, int(epochs), value, cost, len(self._log), self._elapsed)
+        latency = None if self.hardware is None else float(self.hardware.latency_ms[index])
+        return Observation(cell, int(epochs), value, cost, len(self._log), self._elapsed, latency)
 
     def trajectory(self) -> Trajectory:
         """The queries made so far, as arrays."""

@@ -17,8 +17,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nasbench.atomic import atomic_write_text
-from nasbench.errors import BudgetExhausted, InvalidArchitectureError, NasbenchError, StrategyError
+from nasbench.errors import (
+    BudgetExhausted, InvalidArchitectureError, InvalidBudgetError, NasbenchError, StrategyError,
+)
 from nasbench.evaluation import RegretCurve, regret_curve
+from nasbench.hardware import HardwareView
 from nasbench.oracle import Budget, Oracle, Trajectory
 from nasbench.table.reader import Table
 from nasbench.table.writer import package_versions
@@ -39,16 +42,24 @@ def run_once(
     seed: int,
     params: dict[str, Any] | None = None,
     trial: str = "sample",
+    hardware: HardwareView | None = None,
 ) -> Trajectory:
-    """One seeded search; returns the oracle's trajectory. Strategy faults raise StrategyError."""
+    """One seeded search; returns the oracle's trajectory. Strategy faults raise StrategyError.
+
+    With ``hardware`` the strategy gets it as the keyword ``hardware`` (a free latency
+    look-up, and the limit of a constrained search) and observations carry latency.
+    """
     name = getattr(strategy_cls, "name", "") or strategy_cls.__name__
     where = f"strategy {name!r} (seed {seed})"
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise NasbenchError(f"seed: must be a non-negative integer, got {seed!r}")
     strategy_rng, oracle_rng = seed_streams(seed)
-    oracle = Oracle(table, budget, oracle_rng, trial=trial)
+    oracle = Oracle(table, budget, oracle_rng, trial=trial, hardware=hardware)
+    if getattr(strategy_cls, "multi_objective", False) and hardware is None:
+        raise StrategyError(f"{where}: is multi-objective and needs a latency device (--latency-device)")
+    extra = {} if hardware is None else {"hardware": hardware}
     try:
-        strategy = strategy_cls(table.space, strategy_rng, max_epochs=table.epochs, **(params or {}))
+        strategy = strategy_cls(table.space, strategy_rng, max_epochs=table.epochs, **extra, **(params or {}))
     except Exception as exc:
         raise StrategyError(f"{where}: could not be created: {type(exc).__name__}: {exc}") from exc
     while not oracle.exhausted:
@@ -97,6 +108,8 @@ class StudyResult:
     trial: str
     runs: list[SeedRun] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=package_versions)
+    latency_device: str | None = None  # the latency column strategies could look up
+    max_latency: float | None = None  # ms: the limit of a constrained search
 
     @property
     def seeds(self) -> list[int]:
@@ -117,6 +130,8 @@ class StudyResult:
             "synthetic": self.synthetic,
             "budget": asdict(self.budget),
             "trial": self.trial,
+            "latency_device": self.latency_device,
+            "max_latency": self.max_latency,
             "seed_streams": "numpy SeedSequence(seed).spawn(2): [strategy, oracle]",
             "versions": self.versions,
             "runs": [
@@ -163,7 +178,16 @@ class StudyResult:
         return cls(
             data["strategy"], data["strategy_version"], data["params"], data["table"], data["table_sha256"],
             data["synthetic"], Budget(**data["budget"]), data["trial"], runs, data["versions"],
+            data.get("latency_device"), data.get("max_latency"),
         )
+
+
+class StudyFailed(StrategyError):
+    """A seed of a study failed; ``result`` keeps the seeds that finished before it."""
+
+    def __init__(self, message: str, result: StudyResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def run_study(
@@ -174,8 +198,20 @@ def run_study(
     params: dict[str, Any] | None = None,
     trial: str = "sample",
     progress: bool = False,
+    latency_device: str | None = None,
+    max_latency: float | None = None,
 ) -> StudyResult:
-    """Run ``strategy_cls`` once per seed; the regret of each run is computed afterwards."""
+    """Run ``strategy_cls`` once per seed; the regret of each run is computed afterwards.
+
+    ``latency_device`` gives strategies a free look-up of that latency column;
+    ``max_latency`` (ms, needs the device) makes the search constrained: regret is then
+    measured against the best feasible architecture. A failing seed raises
+    :class:`StudyFailed`, whose ``result`` holds the seeds finished before it.
+    """
+    if max_latency is not None and latency_device is None:
+        raise InvalidBudgetError("max_latency: needs a latency device to measure it on")
+    hardware = None if latency_device is None else HardwareView.from_table(table, latency_device, max_latency)
+    feasible = hardware.feasible_mask() if hardware is not None and hardware.constrained else None
     result = StudyResult(
         strategy=getattr(strategy_cls, "name", "") or strategy_cls.__name__,
         strategy_version=str(getattr(strategy_cls, "version", "1")),
@@ -185,8 +221,14 @@ def run_study(
         synthetic=table.manifest.synthetic,
         budget=budget,
         trial=trial,
+        latency_device=latency_device,
+        max_latency=None if max_latency is None else float(max_latency),
     )
     for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
-        trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial)
-        result.runs.append(SeedRun(int(seed), trajectory, regret_curve(table, trajectory)))
+        try:
+            trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial, hardware)
+        except StrategyError as exc:
+            kept = f"; kept the {len(result.runs)} finished seed(s)" if result.runs else ""
+            raise StudyFailed(f"{exc}{kept}", result) from exc
+        result.runs.append(SeedRun(int(seed), trajectory, regret_curve(table, trajectory, feasible)))
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nasbench.hardware import HardwareView
 from nasbench.spaces import SearchSpace
 from strategies.base import Strategy
 from strategies.registry import register
@@ -13,15 +14,19 @@ from strategies.registry import register
 class RandomSearch(Strategy):
     """Queries architectures in a seeded random order, never the same one twice.
 
-    On an enumerable space this walks a random permutation of all indices; otherwise it
-    samples and skips repeats.
+    On an enumerable space this walks a random permutation of all indices (of the feasible
+    ones, under a latency limit); otherwise it samples and skips repeats.
     """
 
     version = "1"
 
-    def __init__(self, space: SearchSpace, rng: np.random.Generator, max_epochs: int | None = None) -> None:
-        super().__init__(space, rng, max_epochs)
-        self._order = rng.permutation(space.size) if space.size else None
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, max_epochs: int | None = None,
+                 hardware: HardwareView | None = None) -> None:
+        super().__init__(space, rng, max_epochs, hardware)
+        if self.constrained:
+            self._order = rng.permutation(self.hardware.feasible_indices)
+        else:
+            self._order = rng.permutation(space.size) if space.size else None
         self._next = 0
         self._seen: set = set()
 
@@ -33,7 +38,7 @@ class RandomSearch(Strategy):
             self._next += 1
             return self.space.from_index(index)
         while True:
-            arch = self.space.sample(self.rng)
+            arch = self.sample_arch()
             if arch not in self._seen:
                 self._seen.add(arch)
                 return arch
