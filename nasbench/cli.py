@@ -14,12 +14,11 @@ import numpy as np
 
 from nasbench import __version__
 from nasbench.errors import InvalidBudgetError, NasbenchError, OutOfDomainError, TableError
-from nasbench.evaluation import query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds
 from nasbench.oracle import TRIAL_MODES, Budget
+from nasbench.report import SYNTHETIC_WARNING
 from nasbench.table import list_tables, load_table, read_table, resolve_table, verify_table
 
 LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
-SYNTHETIC_WARNING = "SYNTHETIC fixture data, not training results"
 
 
 def _positive_int(text: str) -> int:
@@ -47,6 +46,17 @@ def _float(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _param(text: str) -> tuple[str, object]:
+    """``name=value`` with value parsed as JSON (numbers, true/false, lists), else kept as text."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with a Python identifier as NAME, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,7 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--first-seed", type=_seed, default=0)
     run.add_argument("--trial", choices=TRIAL_MODES, default="sample",
                      help="answer each query with one sampled training seed (default) or the seed mean")
-    run.add_argument("--out", type=Path, default=None, help="write the full result (JSON) here")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", type=_param,
+                     help="strategy hyperparameter (repeatable; VALUE is JSON or a bare string)")
+    run.add_argument("--latency-device", default=None, metavar="DEVICE",
+                     help="latency column strategies may look up for free (e.g. cpu-torch-b1)")
+    run.add_argument("--max-latency", type=_float, default=None, metavar="MS",
+                     help="latency-constrained search: only architectures at most this fast count")
+    run.add_argument("--out", type=Path, default=None,
+                     help="write the full result (JSON) here, and the anytime plot beside it (.png)")
+    run.add_argument("--plot", type=Path, default=None, help="write the anytime plot (PNG) here")
+    compare = commands.add_parser("compare", help="compare saved results (nasbench run --out) in a table and a plot")
+    compare.add_argument("results", type=Path, nargs="+", help="result JSON files")
+    compare.add_argument("--labels", nargs="+", default=None, help="one label per result (default: strategy names)")
+    compare.add_argument("--plot", type=Path, default=None, help="write the overlaid anytime curves (PNG) here")
     gen = commands.add_parser("generate", help="train every architecture of a space into a table (resumable)")
     gen.add_argument("--space", default="nb201", choices=["nb201"])
     gen.add_argument("--dataset", required=True, help="mnist1d, digits or cifar10")
@@ -143,6 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nasbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -156,6 +181,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _generate(args)
     if args.command == "latency":
         return _latency(args)
+    if args.command == "compare":
+        return _compare(args)
     return _run(args)
 
 
@@ -340,61 +367,77 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from nasbench.study import run_study
+    from nasbench.report import anytime_report, plot_anytime
+    from nasbench.study import StudyFailed, run_study
     from strategies import get_strategy
 
     budget = Budget(queries=args.budget, seconds=args.seconds)
     strategy_cls = get_strategy(args.strategy)
     table = load_table(args.table, args.tables_dir)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    result = run_study(strategy_cls, table, budget, seeds, trial=args.trial, progress=True)
+    params = dict(args.param)
+    try:
+        result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
+                           latency_device=args.latency_device, max_latency=args.max_latency)
+    except StudyFailed as exc:
+        if args.out and exc.result.runs:
+            exc.result.save(args.out)
+            raise NasbenchError(f"{exc} (in {args.out})") from None
+        raise
     empty = [run.seed for run in result.runs if len(run.trajectory) == 0]
     if empty:
         raise InvalidBudgetError(
             f"budget: {budget.seconds:g} simulated seconds does not cover a single query (seed {empty[0]})"
             if budget.seconds is not None else f"budget: seed {empty[0]} made no query"
         )
+    plot = args.plot or (args.out.with_suffix(".png") if args.out else None)
     if args.out:
         result.save(args.out)
-    print(_report(result, table.manifest.synthetic))
-    if args.out:
-        print(f"\nwrote {args.out}")
+    if plot:
+        plot_anytime([result], [result.strategy], plot)
+    print(anytime_report(result))
+    if getattr(strategy_cls, "multi_objective", False):
+        print()
+        print(_front_report(table, result))
+    if args.out or plot:
+        print()
+    for path in (args.out, plot):
+        if path:
+            print(f"wrote {path}")
     return 0
 
 
-def _report(result, synthetic: bool) -> str:
-    curves = result.curves
-    budget = result.budget
-    longest = max(len(c.regret) for c in curves)
-    limits = [f"{budget.queries} queries" if budget.queries else "", f"{budget.seconds:g} s" if budget.seconds else ""]
-    lines = [
-        f"table     {result.table} (sha256 {result.table_sha256[:16]})" + (f"  [{SYNTHETIC_WARNING}]" if synthetic else ""),
-        f"strategy  {result.strategy} v{result.strategy_version}; seeds {result.seeds[0]}..{result.seeds[-1]} "
-        f"({len(result.seeds)}); budget {' and '.join(x for x in limits if x)}; trial={result.trial}",
-        "",
-        f"Anytime regret (best test accuracy - incumbent's, in points; mean and 95% CI over {len(curves)} seeds)",
-        f"{'queries':>8}  {'regret':>7}  {'95% CI':>16}  {'sim. time (median)':>18}",
-    ]
-    by_queries = summarize_by_queries(curves, query_checkpoints(longest))
-    for q, mean, lo, hi in zip(by_queries.at, by_queries.mean, by_queries.low, by_queries.high):
-        elapsed = np.median([c.seconds[min(q, len(c.seconds)) - 1] for c in curves])
-        lines.append(f"{q:>8}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]  {_duration(elapsed):>18}")
-    grid = seconds_checkpoints(curves)
-    if len(grid):
-        by_seconds = summarize_by_seconds(curves, grid)
-        lines += ["", f"{'sim. time':>10}  {'regret':>7}  {'95% CI':>16}"]
-        for t, mean, lo, hi in zip(by_seconds.at, by_seconds.mean, by_seconds.low, by_seconds.high):
-            lines.append(f"{_duration(t):>10}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]")
+def _front_report(table, result) -> str:
+    """The Pareto front found by the first seed (validation-chosen, scored on test)."""
+    from nasbench.pareto import front_of
+
+    run = result.runs[0]
+    front = front_of(table, run.trajectory, result.latency_device)
+    lines = [f"Pareto front found by seed {run.seed} ({len(front)} architectures; test accuracy, "
+             f"{result.latency_device} latency)"]
+    for row in front:
+        lines.append(f"  {row['test_acc']:6.2f}%  {row['latency_ms']:8.3f} ms  {row['arch_str']}  (index {row['arch_index']})")
     return "\n".join(lines)
 
 
-def _duration(seconds: float) -> str:
-    """Simulated time in the unit a person reads best."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+def _compare(args: argparse.Namespace) -> int:
+    from nasbench.report import compare_report, plot_anytime
+    from nasbench.study import StudyResult
+
+    results = [StudyResult.load(path) for path in args.results]
+    labels = args.labels or [r.strategy for r in results]
+    if len(labels) != len(results):
+        raise NasbenchError(f"--labels: {len(labels)} labels for {len(results)} result files")
+    if len(set(labels)) != len(labels):
+        labels = [f"{label} ({path.stem})" for label, path in zip(labels, args.results)]
+    kinds = {getattr(r, "objective", "regret") for r in results}
+    if len(kinds) > 1:
+        raise NasbenchError(f"results: cannot overlay different measures ({', '.join(sorted(kinds))})")
+    print(compare_report(results, labels))
+    if args.plot:
+        plot_anytime(results, labels, args.plot)
+        print(f"\nwrote {args.plot}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ Same seed, same table, same strategy version -> the same trajectory, bit for bit
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,7 @@ from nasbench.errors import (
 from nasbench.evaluation import RegretCurve, regret_curve
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Budget, Oracle, Trajectory
+from nasbench.pareto import hypervolume_curve
 from nasbench.table.reader import Table
 from nasbench.table.writer import package_versions
 
@@ -110,6 +112,7 @@ class StudyResult:
     versions: dict[str, str] = field(default_factory=package_versions)
     latency_device: str | None = None  # the latency column strategies could look up
     max_latency: float | None = None  # ms: the limit of a constrained search
+    multi_objective: bool = False  # curves are hypervolume gaps, not regret
 
     @property
     def seeds(self) -> list[int]:
@@ -118,6 +121,11 @@ class StudyResult:
     @property
     def curves(self) -> list[RegretCurve]:
         return [run.regret for run in self.runs]
+
+    @property
+    def objective(self) -> str:
+        """What the curves measure, for reports: "hypervolume gap" or "regret"."""
+        return "hypervolume gap" if self.multi_objective else "regret"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +140,7 @@ class StudyResult:
             "trial": self.trial,
             "latency_device": self.latency_device,
             "max_latency": self.max_latency,
+            "multi_objective": self.multi_objective,
             "seed_streams": "numpy SeedSequence(seed).spawn(2): [strategy, oracle]",
             "versions": self.versions,
             "runs": [
@@ -178,8 +187,24 @@ class StudyResult:
         return cls(
             data["strategy"], data["strategy_version"], data["params"], data["table"], data["table_sha256"],
             data["synthetic"], Budget(**data["budget"]), data["trial"], runs, data["versions"],
-            data.get("latency_device"), data.get("max_latency"),
+            data.get("latency_device"), data.get("max_latency"), bool(data.get("multi_objective", False)),
         )
+
+
+def check_params(strategy_cls: type, params: dict[str, Any]) -> None:
+    """Raise a one-line error naming any hyperparameter the strategy does not take."""
+    signature = inspect.signature(strategy_cls.__init__)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        return
+    fixed = {"self", "space", "rng", "max_epochs", "hardware"}
+    known = [name for name in signature.parameters if name not in fixed]
+    for name in params:
+        if name not in known:
+            strategy = getattr(strategy_cls, "name", "") or strategy_cls.__name__
+            raise NasbenchError(
+                f"param {name!r}: strategy {strategy!r} has no such hyperparameter "
+                f"(it takes: {', '.join(known) or 'none'})"
+            )
 
 
 class StudyFailed(StrategyError):
@@ -208,6 +233,7 @@ def run_study(
     measured against the best feasible architecture. A failing seed raises
     :class:`StudyFailed`, whose ``result`` holds the seeds finished before it.
     """
+    check_params(strategy_cls, params or {})
     if max_latency is not None and latency_device is None:
         raise InvalidBudgetError("max_latency: needs a latency device to measure it on")
     hardware = None if latency_device is None else HardwareView.from_table(table, latency_device, max_latency)
@@ -223,6 +249,7 @@ def run_study(
         trial=trial,
         latency_device=latency_device,
         max_latency=None if max_latency is None else float(max_latency),
+        multi_objective=bool(getattr(strategy_cls, "multi_objective", False)),
     )
     for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
         try:
@@ -230,5 +257,9 @@ def run_study(
         except StrategyError as exc:
             kept = f"; kept the {len(result.runs)} finished seed(s)" if result.runs else ""
             raise StudyFailed(f"{exc}{kept}", result) from exc
-        result.runs.append(SeedRun(int(seed), trajectory, regret_curve(table, trajectory, feasible)))
+        if result.multi_objective:
+            curve = hypervolume_curve(table, trajectory, latency_device, feasible)
+        else:
+            curve = regret_curve(table, trajectory, feasible)
+        result.runs.append(SeedRun(int(seed), trajectory, curve))
     return result

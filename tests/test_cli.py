@@ -125,7 +125,7 @@ def test_run_is_reproducible(cli, tmp_path):
         status, out, _ = cli("run", "random", "--table", "synth-full", "--budget", "10", "--seeds", "2",
                              "--first-seed", "5", "--trial", "mean", "--out", tmp_path / name)
         assert status == 0
-        outputs.append(out.replace(str(tmp_path / name), ""))
+        outputs.append(out.replace(str(tmp_path / name), "").replace(str(tmp_path / name[0]), ""))
     assert outputs[0] == outputs[1]
     a, b = StudyResult.load(tmp_path / "a.json"), StudyResult.load(tmp_path / "b.json")
     assert a.seeds == [5, 6] and a.trial == "mean"
@@ -274,3 +274,84 @@ def test_console_script(tables_root, small_table_dir):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "synth-small" in done.stdout and "synthetic-nb201" in done.stdout
+
+
+# -- run: hyperparameters, latency, plots; compare ------------------------------------------
+def test_run_writes_result_and_plot_and_records_params(cli, tmp_path):
+    out = tmp_path / "res.json"
+    status, text, _ = cli("run", "random", "--table", "synth-full", "--budget", "40", "--seeds", "3", "--out", out)
+    assert status == 0
+    png = out.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {out}" in text and f"wrote {png}" in text
+    assert StudyResult.load(out).seeds == [0, 1, 2]
+
+
+def test_run_rejects_an_unknown_hyperparameter(cli):
+    assert_user_error(cli("run", "random", "--table", "synth-full", "--budget", "5", "--param", "colour=3"),
+                      "param 'colour'", "random")
+    assert_user_error(cli("run", "random", "--table", "synth-full", "--budget", "5", "--param", "oops"), "NAME=VALUE")
+
+
+def test_constrained_run_counts_only_feasible_architectures(cli, tmp_path, full_table):
+    latency = full_table.latency("synthetic-cpu-b1")
+    limit = float(np.nanquantile(latency, 0.1))
+    out = tmp_path / "c.json"
+    status, text, _ = cli("run", "random", "--table", "synth-full", "--budget", "50", "--seeds", "4",
+                          "--latency-device", "synthetic-cpu-b1", "--max-latency", str(limit), "--out", out)
+    assert status == 0 and f"synthetic-cpu-b1 <= {limit:g} ms" in text
+    result = StudyResult.load(out)
+    assert result.latency_device == "synthetic-cpu-b1" and result.max_latency == limit
+    test = full_table.final("test_acc")
+    best_feasible = np.nanmax(np.where(latency <= limit, test, np.nan))
+    for run in result.runs:
+        assert np.all(latency[run.trajectory.indices] <= limit)
+        incumbent = run.regret.incumbents[-1]
+        assert run.regret.regret[-1] == pytest.approx(best_feasible - test[incumbent], abs=1e-4)
+
+
+def test_latency_options_are_checked(cli, full_table):
+    assert_user_error(cli("run", "random", "--table", "synth-full", "--budget", "5", "--max-latency", "1"),
+                      "max_latency", "latency device")
+    assert_user_error(cli("run", "random", "--table", "synth-full", "--budget", "5", "--latency-device", "tpu"),
+                      "'tpu'", "synthetic-cpu-b1")
+    assert_user_error(cli("run", "random", "--table", "synth-full", "--budget", "5",
+                          "--latency-device", "synthetic-cpu-b1", "--max-latency", "1e-9"), "max_latency", "fastest")
+
+
+def test_compare_overlays_results(cli, tmp_path):
+    paths = []
+    for seeds in ("3", "4"):
+        path = tmp_path / f"r{seeds}.json"
+        assert cli("run", "random", "--table", "synth-full", "--budget", "30", "--seeds", seeds, "--out", path)[0] == 0
+        paths.append(path)
+    plot = tmp_path / "cmp.png"
+    status, text, _ = cli("compare", *paths, "--labels", "three", "four", "--plot", plot)
+    assert status == 0
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith(("three", "four"))}
+    assert rows["three"][2] == "3" and rows["four"][2] == "4"
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert_user_error(cli("compare", *paths, "--labels", "one"), "--labels", "2 result files")
+
+
+def test_failing_strategy_keeps_finished_seeds(cli, tmp_path):
+    source = tmp_path / "flaky.py"
+    source.write_text(
+        "from strategies.base import Strategy\n\n"
+        "class Flaky(Strategy):\n"
+        "    runs = 0\n\n"
+        "    def ask(self):\n"
+        "        if type(self).runs == 3:  # the fourth seed fails on its first ask\n"
+        "            raise RuntimeError('flaked')\n"
+        "        return self.sample_arch()\n\n"
+        "    def tell(self, observation):\n"
+        "        if observation.query == 30:\n"
+        "            type(self).runs += 1\n"
+    )
+    out = tmp_path / "flaky.json"
+    status, _, err = cli("run", f"{source}:Flaky", "--table", "synth-full", "--budget", "30", "--seeds", "6", "--out", out)
+    assert status == 2 and "Traceback" not in err
+    assert "strategy 'Flaky' (seed 3): ask() raised RuntimeError: flaked" in err
+    assert "kept the 3 finished seed(s)" in err and str(out) in err
+    kept = StudyResult.load(out)
+    assert kept.seeds == [0, 1, 2] and all(len(run.trajectory) == 30 for run in kept.runs)

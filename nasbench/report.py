@@ -1,0 +1,150 @@
+"""Reports of finished studies: the anytime table printed by ``nasbench run``, the
+comparison table of ``nasbench compare``, and PNG plots of the anytime curves.
+
+Pure functions of :class:`~nasbench.study.StudyResult` objects (matplotlib is imported
+only when a plot is drawn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nasbench.atomic import atomic_path
+from nasbench.evaluation import (
+    Summary, query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds,
+)
+from nasbench.study import StudyResult
+
+SYNTHETIC_WARNING = "SYNTHETIC fixture data, not training results"
+
+
+def duration(seconds: float) -> str:
+    """Simulated time in the unit a person reads best."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def objective_name(result: StudyResult) -> str:
+    """What the curves measure: regret, or the hypervolume gap of a multi-objective run."""
+    return getattr(result, "objective", "regret")
+
+
+def describe(result: StudyResult) -> list[str]:
+    """The header lines: table, strategy, seeds, budget, and the latency setting."""
+    budget = result.budget
+    limits = [f"{budget.queries} queries" if budget.queries else "", f"{budget.seconds:g} s" if budget.seconds else ""]
+    seeds = result.seeds
+    seed_text = f"{seeds[0]}..{seeds[-1]} ({len(seeds)})" if seeds else "none"
+    lines = [
+        f"table     {result.table} (sha256 {result.table_sha256[:16]})"
+        + (f"  [{SYNTHETIC_WARNING}]" if result.synthetic else ""),
+        f"strategy  {result.strategy} v{result.strategy_version}; seeds {seed_text}; "
+        f"budget {' and '.join(x for x in limits if x)}; trial={result.trial}",
+    ]
+    if result.params:
+        lines.append("params    " + ", ".join(f"{k}={v!r}" for k, v in sorted(result.params.items())))
+    if result.latency_device is not None:
+        limit = f" <= {result.max_latency:g} ms" if result.max_latency is not None else ""
+        lines.append(f"latency   {result.latency_device}{limit}")
+    return lines
+
+
+def anytime_report(result: StudyResult) -> str:
+    """The text table of ``nasbench run``: mean and 95% CI against queries and seconds."""
+    curves = result.curves
+    what = objective_name(result)
+    unit = "points" if what == "regret" else "% of the normalised box"
+    if what == "regret":
+        explain = "best test accuracy - incumbent's"
+        if result.max_latency is not None:
+            explain = "best feasible test accuracy - feasible incumbent's"
+    else:
+        explain = "true front's hypervolume - found front's, scored on test accuracy"
+    lines = [*describe(result), "",
+             f"Anytime {what} ({explain}, in {unit}; mean and 95% CI over {len(curves)} seeds)",
+             f"{'queries':>8}  {what[:7]:>7}  {'95% CI':>16}  {'sim. time (median)':>18}"]
+    longest = max(len(c.regret) for c in curves)
+    by_queries = summarize_by_queries(curves, query_checkpoints(longest))
+    for q, mean, lo, hi in zip(by_queries.at, by_queries.mean, by_queries.low, by_queries.high):
+        elapsed = np.median([c.seconds[min(q, len(c.seconds)) - 1] for c in curves])
+        lines.append(f"{q:>8}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]  {duration(elapsed):>18}")
+    grid = seconds_checkpoints(curves)
+    if len(grid):
+        by_seconds = summarize_by_seconds(curves, grid)
+        lines += ["", f"{'sim. time':>10}  {what[:7]:>7}  {'95% CI':>16}"]
+        for t, mean, lo, hi in zip(by_seconds.at, by_seconds.mean, by_seconds.low, by_seconds.high):
+            lines.append(f"{duration(t):>10}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]")
+    return "\n".join(lines)
+
+
+def final_summary(result: StudyResult) -> Summary:
+    """Mean and CI of the final value (at the longest run's last query)."""
+    longest = max(len(c.regret) for c in result.curves)
+    return summarize_by_queries(result.curves, [longest])
+
+
+def compare_report(results: Sequence[StudyResult], labels: Sequence[str]) -> str:
+    """One line per result: strategy, table, seeds, and the value at shared checkpoints."""
+    tables = {(r.table, r.table_sha256) for r in results}
+    lines = []
+    if len(tables) > 1:
+        lines.append("note: these results come from different tables: " + ", ".join(sorted(t for t, _ in tables)))
+    longest = min(max(len(c.regret) for c in r.curves) for r in results)
+    marks = [m for m in (10, 50, 100) if m < longest] + [longest]
+    width = max(12, *(len(label) for label in labels))
+    header = f"{'run':<{width}}  {'table':<18} {'seeds':>5}  " + "  ".join(f"{f'@{m}':>22}" for m in marks)
+    lines += [f"Mean and 95% CI at each query count ({objective_name(results[0])})", header]
+    for label, result in zip(labels, results):
+        summary = summarize_by_queries(result.curves, marks)
+        cells = "  ".join(
+            f"{mean:7.2f} [{lo:6.2f}, {hi:6.2f}]" for mean, lo, hi in zip(summary.mean, summary.low, summary.high)
+        )
+        lines.append(f"{label:<{width}}  {result.table:<18} {len(result.seeds):>5}  {cells}")
+    return "\n".join(lines)
+
+
+def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: str | Path) -> Path:
+    """PNG of mean and 95% CI against queries (left) and simulated time (right, log axis)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    for label, result in zip(labels, results):
+        curves = result.curves
+        longest = max(len(c.regret) for c in curves)
+        by_q = summarize_by_queries(curves, np.arange(1, longest + 1))
+        (line,) = left.plot(by_q.at, by_q.mean, label=label, drawstyle="steps-post")
+        left.fill_between(by_q.at, np.maximum(by_q.low, 0), by_q.high, alpha=0.2, color=line.get_color(),
+                          linewidth=0, step="post")
+        grid = seconds_checkpoints(curves, points=120)
+        if len(grid):
+            by_s = summarize_by_seconds(curves, grid)
+            right.plot(by_s.at, by_s.mean, color=line.get_color(), label=label, drawstyle="steps-post")
+            right.fill_between(by_s.at, np.maximum(by_s.low, 0), by_s.high, alpha=0.2, color=line.get_color(),
+                               linewidth=0, step="post")
+    what = objective_name(results[0])
+    unit = "points" if what == "regret" else "% of box"
+    left.set(xlabel="queries", ylabel=f"{what} ({unit})")
+    left.set_yscale("symlog", linthresh=0.1)
+    right.set(xlabel="simulated training seconds", ylabel=f"{what} ({unit})", xscale="log")
+    right.set_yscale("symlog", linthresh=0.1)
+    for axis in (left, right):  # regret is never negative: the CI is cut at 0
+        axis.set_ylim(bottom=0)
+        axis.grid(True, which="both", alpha=0.3)
+    left.legend(loc="upper right", fontsize="small")
+    tables = sorted({r.table for r in results})
+    synthetic = " [SYNTHETIC]" if any(r.synthetic for r in results) else ""
+    fig.suptitle(f"Anytime {what}, mean and 95% CI over seeds: {', '.join(tables)}{synthetic}")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
