@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("name")
     verify = tables_cmd.add_parser("verify", help="check checksums, schema and consistency")
     verify.add_argument("name", nargs="?", help="table name or folder (default: every table found)")
+    sheet = tables_cmd.add_parser("datasheet", help="write a generated table's datasheet (README.md + accuracy.png)")
+    sheet.add_argument("name", help="table name or folder")
+    sheet.add_argument("--notes", type=Path, default=None, help="Markdown file appended as the Notes section")
     synth = tables_cmd.add_parser("synth", help="write a SYNTHETIC nb201 table (fixture data for tests/demos)")
     synth.add_argument("out", type=Path, help="folder to create; its name is the table name")
     synth.add_argument("--seeds", type=_seed, nargs="+", default=[0, 1])
@@ -172,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "tables":
-        return {"list": _tables_list, "info": _tables_info, "verify": _tables_verify, "synth": _tables_synth}[
+        return {"list": _tables_list, "info": _tables_info, "verify": _tables_verify, "synth": _tables_synth,
+                "datasheet": _tables_datasheet}[
             args.tables_command
         ](args)
     if args.command == "query":
@@ -333,6 +337,23 @@ def _tables_verify(args: argparse.Namespace) -> int:
         else:
             print(f"ok   {table.name}: {table.num_rows} rows, {len(table.manifest.files)} files, sha256 {table.sha256[:16]}")
     return 1 if failed else 0
+
+
+def _tables_datasheet(args: argparse.Namespace) -> int:
+    from nasbench.table.datasheet import write_datasheet
+
+    table = load_table(args.name, args.tables_dir)
+    if table.manifest.synthetic:
+        raise NasbenchError(f"table {table.name!r} is {SYNTHETIC_WARNING}: its datasheet is written by hand")
+    notes = ""
+    if args.notes is not None:
+        try:
+            notes = args.notes.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise NasbenchError(f"--notes: cannot read {args.notes} ({exc.strerror})") from None
+    path = write_datasheet(table, notes)
+    print(f"wrote {path} and {path.parent / 'accuracy.png'}")
+    return 0
 
 
 def _tables_synth(args: argparse.Namespace) -> int:

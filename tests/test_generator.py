@@ -148,3 +148,32 @@ def test_cli_generate_and_its_errors(tmp_path, capsys):
     assert main([*args[:-2], "--out", str(tmp_path / "x"), "--dataset", "imagenet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "imagenet" in err[0]
+
+
+def test_datasheet_of_a_generated_table(generated, tmp_path, copy_table, capsys):
+    from scipy import stats
+
+    from nasbench.table.datasheet import datasheet_stats
+
+    out, manifest, pair, indices = generated
+    folder = copy_table(out)
+    table = read_table(folder)
+    figures = datasheet_stats(table)
+    assert pair[0] in figures.unique and pair[1] not in figures.unique  # the duplicate is not counted twice
+    assert len(figures.unique) == len(indices) - 1
+    values = table.curve("valid_acc")[figures.unique, :, -1]
+    (agreement,) = figures.seed_agreement
+    assert agreement.seeds == (0, 1) and agreement.n == len(figures.unique)
+    assert agreement.spearman == pytest.approx(stats.spearmanr(values[:, 0], values[:, 1]).statistic)
+    assert figures.seed_noise == pytest.approx(np.mean(np.std(values, axis=1, ddof=1)))
+    assert figures.quantiles["max"] == pytest.approx(np.max(table.final("test_acc")[table.indices]))
+    assert figures.trainings == manifest.generator["trainings"]
+
+    assert main(["tables", "datasheet", str(folder)]) == 0
+    text = (folder / "README.md").read_text()
+    for heading in ("## Dataset and split", "## Network and training", "## Accuracy", "## Generation cost"):
+        assert heading in text
+    assert f"| 0 vs 1 | {agreement.spearman:.3f} |" in text
+    assert table.sha256 in text and "accuracy.png" in text
+    assert (folder / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert "wrote" in capsys.readouterr().out
