@@ -355,3 +355,24 @@ def test_failing_strategy_keeps_finished_seeds(cli, tmp_path):
     assert "kept the 3 finished seed(s)" in err and str(out) in err
     kept = StudyResult.load(out)
     assert kept.seeds == [0, 1, 2] and all(len(run.trajectory) == 30 for run in kept.runs)
+
+
+def test_strategies_readme_example_runs_as_documented(cli, tmp_path, full_table):
+    """The 'Writing one' example of strategies/README.md, copied verbatim, runs and obeys limits."""
+    readme = (Path(__file__).parents[1] / "strategies" / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.splitlines()) <= 22
+    source = tmp_path / "my_strategy.py"
+    source.write_text(code)
+    out = tmp_path / "mine.json"
+    status, text, err = cli("run", f"{source}:MutateBest", "--table", "synth-full", "--budget", "60", "--seeds", "3",
+                            "--param", "warmup=20", "--out", out)
+    assert status == 0, err
+    result = StudyResult.load(out)
+    assert result.params == {"warmup": 20} and result.strategy == "MutateBest"
+    limit = float(np.nanquantile(full_table.latency("synthetic-cpu-b1"), 0.3))
+    status, _, err = cli("run", f"{source}:MutateBest", "--table", "synth-full", "--budget", "60", "--seeds", "2",
+                         "--latency-device", "synthetic-cpu-b1", "--max-latency", str(limit), "--out", out)
+    assert status == 0, err
+    for run in StudyResult.load(out).runs:
+        assert np.all(full_table.latency("synthetic-cpu-b1")[run.trajectory.indices] <= limit)
