@@ -37,3 +37,7 @@ class InvalidBudgetError(NasbenchError, ValueError):
 
 class StrategyError(NasbenchError):
     """A strategy raised, proposed something invalid, or broke the ask/tell protocol."""
+
+
+class InvalidParameterError(NasbenchError, ValueError):
+    """A hyperparameter of a strategy or predictor is out of range or of the wrong type."""
