@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="latency column strategies may look up for free (e.g. cpu-torch-b1)")
     run.add_argument("--max-latency", type=_float, default=None, metavar="MS",
                      help="latency-constrained search: only architectures at most this fast count")
+    run.add_argument("--objective", choices=("regret", "hypervolume"), default=None,
+                     help="score runs by regret or by the hypervolume gap to the accuracy-latency front "
+                          "(default: hypervolume for multi-objective strategies, else regret)")
     run.add_argument("--out", type=Path, default=None,
                      help="write the full result (JSON) here, and the anytime plot beside it (.png)")
     run.add_argument("--plot", type=Path, default=None, help="write the anytime plot (PNG) here")
@@ -399,7 +402,8 @@ def _run(args: argparse.Namespace) -> int:
     params = dict(args.param)
     try:
         result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
-                           latency_device=args.latency_device, max_latency=args.max_latency)
+                           latency_device=args.latency_device, max_latency=args.max_latency,
+                           objective=args.objective)
     except StudyFailed as exc:
         if args.out and exc.result.runs:
             exc.result.save(args.out)
@@ -417,7 +421,7 @@ def _run(args: argparse.Namespace) -> int:
     if plot:
         plot_anytime([result], [result.strategy], plot)
     print(anytime_report(result))
-    if getattr(strategy_cls, "multi_objective", False):
+    if result.multi_objective:
         print()
         print(_front_report(table, result))
     if args.out or plot:

@@ -29,6 +29,7 @@ from nasbench.table.reader import Table
 from nasbench.table.writer import package_versions
 
 RESULT_FORMAT = "nasbench.study/1"
+OBJECTIVES = ("regret", "hypervolume")
 
 
 def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -225,15 +226,26 @@ def run_study(
     progress: bool = False,
     latency_device: str | None = None,
     max_latency: float | None = None,
+    objective: str | None = None,
 ) -> StudyResult:
     """Run ``strategy_cls`` once per seed; the regret of each run is computed afterwards.
 
+    ``objective`` is "regret" or "hypervolume" (the gap to the table's accuracy-latency
+    front, which needs ``latency_device``); by default multi-objective strategies get
+    "hypervolume" and the others "regret", and any strategy may be scored either way
+    (random search as the baseline of NSGA-II, for one).
     ``latency_device`` gives strategies a free look-up of that latency column;
     ``max_latency`` (ms, needs the device) makes the search constrained: regret is then
     measured against the best feasible architecture. A failing seed raises
     :class:`StudyFailed`, whose ``result`` holds the seeds finished before it.
     """
     check_params(strategy_cls, params or {})
+    if objective is None:
+        objective = "hypervolume" if getattr(strategy_cls, "multi_objective", False) else "regret"
+    if objective not in OBJECTIVES:
+        raise NasbenchError(f"objective: expected one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if objective == "hypervolume" and latency_device is None:
+        raise NasbenchError("objective 'hypervolume': needs a latency device (--latency-device)")
     if max_latency is not None and latency_device is None:
         raise InvalidBudgetError("max_latency: needs a latency device to measure it on")
     hardware = None if latency_device is None else HardwareView.from_table(table, latency_device, max_latency)
@@ -249,7 +261,7 @@ def run_study(
         trial=trial,
         latency_device=latency_device,
         max_latency=None if max_latency is None else float(max_latency),
-        multi_objective=bool(getattr(strategy_cls, "multi_objective", False)),
+        multi_objective=objective == "hypervolume",
     )
     for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
         try:

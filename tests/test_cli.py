@@ -376,3 +376,15 @@ def test_strategies_readme_example_runs_as_documented(cli, tmp_path, full_table)
     assert status == 0, err
     for run in StudyResult.load(out).runs:
         assert np.all(full_table.latency("synthetic-cpu-b1")[run.trajectory.indices] <= limit)
+
+
+def test_random_search_scored_by_hypervolume_as_nsga2_baseline(cli, tmp_path):
+    out = tmp_path / "hv.json"
+    status, text, err = cli("run", "random", "--table", "synth-full", "--budget", "40", "--seeds", "3",
+                            "--latency-device", "synthetic-cpu-b1", "--objective", "hypervolume", "--out", out)
+    assert status == 0, err
+    assert "Anytime hypervolume gap" in text and "Pareto front found by seed 0" in text
+    result = StudyResult.load(out)
+    assert result.multi_objective and result.objective == "hypervolume gap"
+    assert_user_error(cli("run", "random", "--table", "synth-full", "--budget", "5", "--objective", "hypervolume"),
+                      "hypervolume", "latency device")
