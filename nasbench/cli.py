@@ -141,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     latency_cmd = latency.add_subparsers(dest="latency_command", required=True, parser_class=_Parser)
     measure = latency_cmd.add_parser("measure", help="time every architecture on a runtime, then update the table")
     measure.add_argument("table_dir", type=Path, help="folder of a generator run (nasbench generate --out)")
-    measure.add_argument("--runtime", choices=["torch", "ort"], required=True)
-    measure.add_argument("--device", default="cpu", help="name of this machine's device in the column name")
+    measure.add_argument("--runtime", choices=["torch", "ort", "cuda"], required=True,
+                         help="torch eager or ONNX Runtime on this CPU, or torch eager on the CUDA GPU")
+    measure.add_argument("--device", default=None,
+                         help="name of the device in the column name (default: cpu; for cuda the GPU's name)")
     measure.add_argument("--batches", type=_positive_int, nargs="+", default=[1, 64])
     measure.add_argument("--repeats", type=_positive_int, default=25)
     prof = latency_cmd.add_parser("profile", help="time the ops of a table's networks on this machine (a LUT)")
@@ -194,7 +196,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _latency(args: argparse.Namespace) -> int:
-    if not LATENCY_DEVICE.fullmatch(getattr(args, "device", "cpu")):
+    if not LATENCY_DEVICE.fullmatch(getattr(args, "device", None) or "cpu"):
         raise NasbenchError(f"--device: {args.device!r} must be lowercase letters, digits and '-'")
     if args.latency_command == "profile":
         return _latency_profile(args)
@@ -247,7 +249,12 @@ def _latency_measure(args: argparse.Namespace) -> int:
     from nasbench.latency.table import measure_table
 
     config = load_config(args.table_dir)
-    columns = measure_table(args.table_dir, args.runtime, args.device, tuple(args.batches), repeats=args.repeats)
+    device = args.device
+    if device is None:
+        from nasbench.latency.measure import gpu_device_name
+
+        device = gpu_device_name() if args.runtime == "cuda" else "cpu"
+    columns = measure_table(args.table_dir, args.runtime, device, tuple(args.batches), repeats=args.repeats)
     manifest = generate(args.table_dir, config, workers=1)
     print(f"measured {', '.join(columns)}; table {manifest.name} now has latency columns {manifest.latency_devices}")
     return 0

@@ -46,6 +46,31 @@ def test_ort_runs_the_same_function_as_torch():
         np.testing.assert_allclose(logits, model(x).numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_runtime_times_a_network_on_the_gpu():
+    from nasbench.latency.measure import gpu_device_name
+
+    torch.manual_seed(0)
+    model = build_model(["nor_conv_3x3"] * 6, MACRO)
+    stats = measure_model(model, MACRO.input_shape, "cuda", batches=(1, 16), warmup=1, repeats=5)
+    assert set(stats) == {1, 16} and all(s.median_ms > 0 for s in stats.values())
+    assert gpu_device_name() and gpu_device_name() == gpu_device_name().lower()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without a GPU")
+def test_cuda_runtime_without_a_gpu_is_a_clear_error(tmp_path, capsys):
+    from nasbench.cli import main
+    from nasbench.errors import NasbenchError
+
+    with pytest.raises(NasbenchError, match="no CUDA GPU"):
+        measure_model(build_model(["none"] * 6, MACRO), MACRO.input_shape, "cuda")
+    config = GeneratorConfig(name="nogpu", dataset="digits", seeds=(0,), train={"epochs": 1, "preset": "tiny"},
+                             indices=(0, 1), chunk_size=2)
+    generate(tmp_path / "nogpu", config, progress=False, workers=1)
+    assert main(["latency", "measure", str(tmp_path / "nogpu"), "--runtime", "cuda"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
 def test_unknown_runtime():
     with pytest.raises(UnknownNameError, match="tensorrt"):
         measure_model(build_model(["none"] * 6, MACRO), MACRO.input_shape, "tensorrt")

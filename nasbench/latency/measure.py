@@ -4,7 +4,9 @@ Runtimes (one thread each, so a measurement is not disturbed by its own parallel
 
 - ``torch``: the eager module under ``torch.inference_mode``;
 - ``ort``: the module exported to ONNX (opset 17, dynamic batch) and run by ONNX Runtime's
-  CPU execution provider.
+  CPU execution provider;
+- ``cuda``: the eager module on the first CUDA GPU, each call followed by
+  ``torch.cuda.synchronize()`` so the time covers the kernels, not just their launch.
 
 A device column is named ``<device>-<runtime>-b<batch>``, e.g. ``cpu-torch-b1``.
 """
@@ -20,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasbench.errors import UnknownNameError
+from nasbench.errors import NasbenchError, UnknownNameError
 
-RUNTIMES = ("torch", "ort")
+RUNTIMES = ("torch", "ort", "cuda")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,35 @@ def _ort_runner(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tens
     return run
 
 
-_RUNNERS = {"torch": _torch_runner, "ort": _ort_runner}
+def _cuda_runner(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor], object]:
+    if not torch.cuda.is_available():
+        raise NasbenchError("runtime 'cuda': no CUDA GPU is visible to torch on this machine")
+    device = torch.device("cuda")
+    model = model.to(device)
+    inputs: dict[tuple[int, ...], torch.Tensor] = {}
+
+    def run(x: torch.Tensor) -> object:
+        gpu_x = inputs.get(tuple(x.shape))
+        if gpu_x is None:  # one copy per batch size, made in the first (warm-up) call
+            gpu_x = inputs[tuple(x.shape)] = x.to(device)
+        with torch.inference_mode():
+            out = model(gpu_x)
+        torch.cuda.synchronize(device)
+        return out
+
+    return run
+
+
+def gpu_device_name() -> str:
+    """A column-name slug of the first CUDA GPU's name, e.g. ``nvidia-h100-80gb-hbm3``."""
+    import re
+
+    if not torch.cuda.is_available():
+        raise NasbenchError("runtime 'cuda': no CUDA GPU is visible to torch on this machine")
+    return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(0).lower()).strip("-")
+
+
+_RUNNERS = {"torch": _torch_runner, "ort": _ort_runner, "cuda": _cuda_runner}
 
 
 def measure_model(

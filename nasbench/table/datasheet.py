@@ -111,10 +111,11 @@ def plot_datasheet(table: Table, figures: DatasheetStats, path: str | Path) -> P
     else:
         axes[1].set_axis_off()
     if panels == 3:
-        device = table.latency_devices[0]
+        measured = [d for d in table.latency_devices if not d.endswith("-lut")] or table.latency_devices
+        device = next((d for d in measured if d.endswith("-b1")), measured[0])
         axes[2].scatter(table.latency(device)[present], figures.test_final[present], s=2, alpha=0.3, linewidths=0)
-        axes[2].set(xlabel=f"latency {device} (ms)", ylabel="final test accuracy (%)")
-    fig.suptitle(f"{table.name}: {len(present):,} architectures, seeds {list(table.seeds)}")
+        axes[2].set(xlabel=f"latency {device} (ms)", ylabel="final test accuracy (%)", xscale="log")
+    fig.suptitle(f"{table.name}: {len(present):,} architectures, seeds {[int(s) for s in table.seeds]}")
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
