@@ -460,8 +460,8 @@ def _compare(args: argparse.Namespace) -> int:
     labels = args.labels or [r.strategy for r in results]
     if len(labels) != len(results):
         raise NasbenchError(f"--labels: {len(labels)} labels for {len(results)} result files")
-    if len(set(labels)) != len(labels):
-        labels = [f"{label} ({path.stem})" for label, path in zip(labels, args.results)]
+    repeated = {label for label in labels if labels.count(label) > 1}
+    labels = [f"{label} ({path.stem})" if label in repeated else label for label, path in zip(labels, args.results)]
     kinds = {getattr(r, "objective", "regret") for r in results}
     if len(kinds) > 1:
         raise NasbenchError(f"results: cannot overlay different measures ({', '.join(sorted(kinds))})")
