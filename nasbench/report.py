@@ -117,27 +117,30 @@ def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: st
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    means = [summarize_by_queries(r.curves, [max(len(c.regret) for c in r.curves)]).mean[0] for r in results]
+    positive = [m for m in means if m > 0]
+    floor = 0.5 * min(positive) if positive else 0.01  # log axis: CIs are cut at this floor
     for label, result in zip(labels, results):
         curves = result.curves
         longest = max(len(c.regret) for c in curves)
         by_q = summarize_by_queries(curves, np.arange(1, longest + 1))
         (line,) = left.plot(by_q.at, by_q.mean, label=label, drawstyle="steps-post")
-        left.fill_between(by_q.at, np.maximum(by_q.low, 0), by_q.high, alpha=0.2, color=line.get_color(),
+        left.fill_between(by_q.at, np.maximum(by_q.low, floor), by_q.high, alpha=0.2, color=line.get_color(),
                           linewidth=0, step="post")
         grid = seconds_checkpoints(curves, points=120)
         if len(grid):
             by_s = summarize_by_seconds(curves, grid)
             right.plot(by_s.at, by_s.mean, color=line.get_color(), label=label, drawstyle="steps-post")
-            right.fill_between(by_s.at, np.maximum(by_s.low, 0), by_s.high, alpha=0.2, color=line.get_color(),
+            right.fill_between(by_s.at, np.maximum(by_s.low, floor), by_s.high, alpha=0.2, color=line.get_color(),
                                linewidth=0, step="post")
     what = objective_name(results[0])
     unit = "points" if what == "regret" else "% of box"
     left.set(xlabel="queries", ylabel=f"{what} ({unit})")
-    left.set_yscale("symlog", linthresh=0.1)
+    left.set_yscale("log")
     right.set(xlabel="simulated training seconds", ylabel=f"{what} ({unit})", xscale="log")
-    right.set_yscale("symlog", linthresh=0.1)
-    for axis in (left, right):  # regret is never negative: the CI is cut at 0
-        axis.set_ylim(bottom=0)
+    right.set_yscale("log")
+    for axis in (left, right):
+        axis.set_ylim(bottom=floor)
         axis.grid(True, which="both", alpha=0.3)
     left.legend(loc="upper right", fontsize="small")
     tables = sorted({r.table for r in results})
