@@ -31,6 +31,7 @@ from scipy.stats import norm
 from nasbench.errors import NasbenchError
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Observation
+from nasbench.params import number_at_least, positive_int
 from nasbench.spaces import SearchSpace
 from predictors.ensemble import MLPEnsemble
 from strategies.base import Strategy
@@ -40,17 +41,6 @@ ACQUISITIONS = ("its", "ucb", "ei")
 PATIENCE = 5  # mutation (and sampling) tries per wanted candidate before giving up
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NasbenchError(f"{name}: expected an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def _number(name: str, value: Any, low: float, strict: bool) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or (value <= low if strict else value < low):
-        raise NasbenchError(f"{name}: expected a number {'>' if strict else '>='} {low:g}, got {value!r}")
-    return float(value)
 
 
 def acquisition_scores(
@@ -100,23 +90,23 @@ class Bananas(Strategy):
         epochs: int = 200,
     ) -> None:
         super().__init__(space, rng, max_epochs, hardware)
-        self.num_init = _positive_int("num_init", num_init)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.num_candidates = _positive_int("num_candidates", num_candidates)
-        self.num_parents = _positive_int("num_parents", num_parents)
+        self.num_init = positive_int("num_init", num_init)
+        self.batch_size = positive_int("batch_size", batch_size)
+        self.num_candidates = positive_int("num_candidates", num_candidates)
+        self.num_parents = positive_int("num_parents", num_parents)
         if acquisition not in ACQUISITIONS:
             raise NasbenchError(f"acquisition: expected one of {', '.join(ACQUISITIONS)}, got {acquisition!r}")
         self.acquisition = acquisition
-        self.beta = _number("beta", beta, 0.0, strict=False)
+        self.beta = number_at_least("beta", beta, 0.0, strict=False)
         known = tuple(getattr(space, "encodings", ()))
         if encoding not in known:
             raise NasbenchError(f"encoding: {space.name} has encodings {', '.join(known) or 'none'}, got {encoding!r}")
         self.encoding = encoding
-        self.n_models = _positive_int("n_models", n_models)
-        self.num_layers = _positive_int("num_layers", num_layers)
-        self.layer_width = _positive_int("layer_width", layer_width)
-        self.learning_rate = _number("learning_rate", learning_rate, 0.0, strict=True)
-        self.epochs = _positive_int("epochs", epochs)
+        self.n_models = positive_int("n_models", n_models)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.layer_width = positive_int("layer_width", layer_width)
+        self.learning_rate = number_at_least("learning_rate", learning_rate, 0.0, strict=True)
+        self.epochs = positive_int("epochs", epochs)
         self._archs: list[Any] = []  # told architectures, in query order
         self._values: list[float] = []  # their validation accuracies (%)
         self._queried: set[Any] = set()  # every architecture asked so far

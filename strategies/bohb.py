@@ -46,9 +46,10 @@ import numpy as np
 from nasbench.errors import NasbenchError
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Observation
+from nasbench.params import positive_int
 from nasbench.spaces import SearchSpace
 from nasbench.spaces.nb201 import NUM_EDGES, OPS, op_ids_by_index
-from strategies.hyperband import Hyperband, _positive_int
+from strategies.hyperband import Hyperband
 from strategies.registry import register
 
 LEVELS = len(OPS)  # categories per edge
@@ -136,12 +137,12 @@ class BOHB(Hyperband):
         if getattr(space, "name", None) != "nb201":
             raise NasbenchError(f"space: bohb models the 6 edge ops of nb201, got {getattr(space, 'name', space)!r}")
         self.min_points_in_model = (
-            NUM_EDGES + 1 if min_points_in_model is None else _positive_int("min_points_in_model", min_points_in_model)
+            NUM_EDGES + 1 if min_points_in_model is None else positive_int("min_points_in_model", min_points_in_model)
         )
         if not (_number(top_n_percent) and 0 < top_n_percent < 100):
             raise NasbenchError(f"top_n_percent: must be a number in (0, 100), got {top_n_percent!r}")
         self.top_n_percent = top_n_percent
-        self.num_samples = _positive_int("num_samples", num_samples)
+        self.num_samples = positive_int("num_samples", num_samples)
         if not (_number(random_fraction) and 0 <= random_fraction <= 1):
             raise NasbenchError(f"random_fraction: must be a number in [0, 1], got {random_fraction!r}")
         self.random_fraction = random_fraction

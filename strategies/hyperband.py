@@ -38,6 +38,7 @@ import numpy as np
 from nasbench.errors import NasbenchError, StrategyError
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Observation
+from nasbench.params import positive_int
 from nasbench.spaces import SearchSpace
 from strategies.base import MAX_MUTATION_TRIES, Strategy
 from strategies.registry import register
@@ -79,11 +80,6 @@ def bracket_schedule(max_epochs: int, min_epochs: int = 1, eta: float = 3) -> tu
     return tuple(brackets)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NasbenchError(f"{name}: must be a positive integer, got {value!r}")
-    return int(value)
-
 
 @register("hyperband")
 class Hyperband(Strategy):
@@ -109,13 +105,13 @@ class Hyperband(Strategy):
         super().__init__(space, rng, max_epochs, hardware)
         if max_epochs is None:
             raise NasbenchError(f"max_epochs: {type(self).name} needs the table's number of epochs, got None")
-        self.max_epochs = _positive_int("max_epochs", max_epochs)
+        self.max_epochs = positive_int("max_epochs", max_epochs)
         if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)) or not (
             math.isfinite(eta) and eta > 1
         ):
             raise NasbenchError(f"eta: must be a number greater than 1, got {eta!r}")
         self.eta = eta
-        self.min_epochs = _positive_int("min_epochs", min_epochs)
+        self.min_epochs = positive_int("min_epochs", min_epochs)
         if self.min_epochs > self.max_epochs:
             raise NasbenchError(f"min_epochs: must be at most max_epochs ({self.max_epochs}), got {min_epochs!r}")
         self.schedule = bracket_schedule(self.max_epochs, self.min_epochs, eta)

@@ -22,15 +22,10 @@ import numpy as np
 from nasbench.errors import NasbenchError
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Observation
+from nasbench.params import positive_int
 from nasbench.spaces import SearchSpace
 from strategies.base import Strategy
 from strategies.registry import register
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NasbenchError(f"{name}: must be a positive integer, got {value!r}")
-    return int(value)
 
 
 @register("evolution")
@@ -54,8 +49,8 @@ class RegularizedEvolution(Strategy):
         sample_size: int = 3,
     ) -> None:
         super().__init__(space, rng, max_epochs, hardware)
-        self.population_size = _positive_int("population_size", population_size)
-        self.sample_size = _positive_int("sample_size", sample_size)
+        self.population_size = positive_int("population_size", population_size)
+        self.sample_size = positive_int("sample_size", sample_size)
         if self.sample_size > self.population_size:
             raise NasbenchError(
                 f"sample_size: must be at most population_size ({self.population_size}), got {sample_size!r}"
