@@ -462,7 +462,7 @@ def _compare(args: argparse.Namespace) -> int:
         raise NasbenchError(f"--labels: {len(labels)} labels for {len(results)} result files")
     repeated = {label for label in labels if labels.count(label) > 1}
     labels = [f"{label} ({path.stem})" if label in repeated else label for label, path in zip(labels, args.results)]
-    kinds = {getattr(r, "objective", "regret") for r in results}
+    kinds = {r.objective for r in results}
     if len(kinds) > 1:
         raise NasbenchError(f"results: cannot overlay different measures ({', '.join(sorted(kinds))})")
     print(compare_report(results, labels))

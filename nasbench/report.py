@@ -14,7 +14,7 @@ import numpy as np
 
 from nasbench.atomic import atomic_path
 from nasbench.evaluation import (
-    Summary, query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds,
+    query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds,
 )
 from nasbench.study import StudyResult
 
@@ -29,10 +29,6 @@ def duration(seconds: float) -> str:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
 
-
-def objective_name(result: StudyResult) -> str:
-    """What the curves measure: regret, or the hypervolume gap of a multi-objective run."""
-    return getattr(result, "objective", "regret")
 
 
 def describe(result: StudyResult) -> list[str]:
@@ -58,7 +54,7 @@ def describe(result: StudyResult) -> list[str]:
 def anytime_report(result: StudyResult) -> str:
     """The text table of ``nasbench run``: mean and 95% CI against queries and seconds."""
     curves = result.curves
-    what = objective_name(result)
+    what = result.objective
     unit = "points" if what == "regret" else "% of the normalised box"
     if what == "regret":
         explain = "best test accuracy - incumbent's"
@@ -83,11 +79,6 @@ def anytime_report(result: StudyResult) -> str:
     return "\n".join(lines)
 
 
-def final_summary(result: StudyResult) -> Summary:
-    """Mean and CI of the final value (at the longest run's last query)."""
-    longest = max(len(c.regret) for c in result.curves)
-    return summarize_by_queries(result.curves, [longest])
-
 
 def compare_report(results: Sequence[StudyResult], labels: Sequence[str]) -> str:
     """One line per result: strategy, table, seeds, and the value at shared checkpoints."""
@@ -99,7 +90,7 @@ def compare_report(results: Sequence[StudyResult], labels: Sequence[str]) -> str
     marks = [m for m in (10, 50, 100) if m < longest] + [longest]
     width = max(12, *(len(label) for label in labels))
     header = f"{'run':<{width}}  {'table':<18} {'seeds':>5}  " + "  ".join(f"{f'@{m}':>22}" for m in marks)
-    lines += [f"Mean and 95% CI at each query count ({objective_name(results[0])})", header]
+    lines += [f"Mean and 95% CI at each query count ({results[0].objective})", header]
     for label, result in zip(labels, results):
         summary = summarize_by_queries(result.curves, marks)
         cells = "  ".join(
@@ -133,7 +124,7 @@ def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: st
             right.plot(by_s.at, by_s.mean, color=line.get_color(), label=label, drawstyle="steps-post")
             right.fill_between(by_s.at, np.maximum(by_s.low, floor), by_s.high, alpha=0.2, color=line.get_color(),
                                linewidth=0, step="post")
-    what = objective_name(results[0])
+    what = results[0].objective
     unit = "points" if what == "regret" else "% of box"
     left.set(xlabel="queries", ylabel=f"{what} ({unit})")
     left.set_yscale("log")

@@ -625,8 +625,7 @@ def train_stacked(
     records = [_training.TrainRecord(params=p, flops=f, device=device_name, torch_version=torch.__version__,
                                      seed=s) for (p, f), s in zip(costs, seeds)]
     # valid and test in one pass, in batches of eval_batch_size examples (each fed to all K)
-    x_eval = torch.cat([tensors["x_valid"], tensors["x_test"]])
-    y_eval = torch.cat([tensors["y_valid"], tensors["y_test"]])
+    x_eval, y_eval = tensors["x_eval"], tensors["y_eval"]  # valid then test, concatenated once per dataset
     splits = (len(data.y_valid), len(data.y_test))
 
     was_deterministic = torch.are_deterministic_algorithms_enabled()

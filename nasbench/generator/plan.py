@@ -109,10 +109,11 @@ def make_plan(config: GeneratorConfig) -> Plan:
         members = np.unique(np.asarray(config.indices, dtype=np.int64))
         if len(members) == 0 or members[0] < 0 or members[-1] >= space.size:
             raise OutOfDomainError(f"indices: must be non-empty and within 0..{space.size - 1}")
-    hashes = [space.hash(space.from_index(int(i))) for i in members]
+    cells = [space.from_index(int(i)) for i in members]
+    hashes = [space.hash(cell) for cell in cells]
     best: dict[str, tuple] = {}
-    for index, key in zip(members.tolist(), hashes):
-        cost = training_cost_key(space.from_index(index).ops, index)
+    for index, cell, key in zip(members.tolist(), cells, hashes):
+        cost = training_cost_key(cell.ops, index)
         if key not in best or cost < best[key]:
             best[key] = cost
     representative = np.asarray([best[key][-1] for key in hashes], dtype=np.int64)
