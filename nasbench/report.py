@@ -30,7 +30,6 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-
 def describe(result: StudyResult) -> list[str]:
     """The header lines: table, strategy, seeds, budget, and the latency setting."""
     budget = result.budget
@@ -77,7 +76,6 @@ def anytime_report(result: StudyResult) -> str:
         for t, mean, lo, hi in zip(by_seconds.at, by_seconds.mean, by_seconds.low, by_seconds.high):
             lines.append(f"{duration(t):>10}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]")
     return "\n".join(lines)
-
 
 
 def compare_report(results: Sequence[StudyResult], labels: Sequence[str]) -> str:

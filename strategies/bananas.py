@@ -41,8 +41,6 @@ ACQUISITIONS = ("its", "ucb", "ei")
 PATIENCE = 5  # mutation (and sampling) tries per wanted candidate before giving up
 
 
-
-
 def acquisition_scores(
     kind: str, mean: np.ndarray, std: np.ndarray, best: float, rng: np.random.Generator, beta: float = 0.5
 ) -> np.ndarray:

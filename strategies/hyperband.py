@@ -80,7 +80,6 @@ def bracket_schedule(max_epochs: int, min_epochs: int = 1, eta: float = 3) -> tu
     return tuple(brackets)
 
 
-
 @register("hyperband")
 class Hyperband(Strategy):
     """Hyperband over epochs with random architectures (see the module docstring).

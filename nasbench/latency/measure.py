@@ -14,6 +14,7 @@ A device column is named ``<device>-<runtime>-b<batch>``, e.g. ``cpu-torch-b1``.
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,9 +81,13 @@ def _ort_runner(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tens
     return run
 
 
-def _cuda_runner(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor], object]:
+def _require_cuda() -> None:
     if not torch.cuda.is_available():
         raise NasbenchError("runtime 'cuda': no CUDA GPU is visible to torch on this machine")
+
+
+def _cuda_runner(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor], object]:
+    _require_cuda()
     device = torch.device("cuda")
     model = model.to(device)
     inputs: dict[tuple[int, ...], torch.Tensor] = {}
@@ -101,10 +106,7 @@ def _cuda_runner(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Ten
 
 def gpu_device_name() -> str:
     """A column-name slug of the first CUDA GPU's name, e.g. ``nvidia-h100-80gb-hbm3``."""
-    import re
-
-    if not torch.cuda.is_available():
-        raise NasbenchError("runtime 'cuda': no CUDA GPU is visible to torch on this machine")
+    _require_cuda()
     return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(0).lower()).strip("-")
 
 
