@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     gen.add_argument("--archs", type=_positive_int, default=None, help="only indices 0..N-1 (default: all)")
     gen.add_argument("--chunk-size", type=_positive_int, default=32)
+    gen.add_argument("--device", default="cpu", help="torch device to train on: cpu, cuda, cuda:1 ...")
+    gen.add_argument("--stack", type=_positive_int, default=1,
+                     help="train K cells at once as one batched network (pays on a GPU; default 1)")
     gen.add_argument("--preset", default=None,
                      help="macro skeleton preset (nasbench.models.config.PRESETS); default: the dataset's calibrated config")
     gen.add_argument("--epochs", type=_positive_int, default=None)
@@ -137,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--lr", type=_float, default=None)
     gen.add_argument("--channels", type=_positive_int, default=None)
     gen.add_argument("--cells-per-stage", type=_positive_int, default=None)
+    from nasbench.calibration.command import add_parser as add_calibrate
+
+    add_calibrate(commands)
     latency = commands.add_parser("latency", help="measure latency columns of a generated table")
     latency_cmd = latency.add_subparsers(dest="latency_command", required=True, parser_class=_Parser)
     measure = latency_cmd.add_parser("measure", help="time every architecture on a runtime, then update the table")
@@ -192,6 +198,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _latency(args)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "calibrate":
+        from nasbench.calibration.command import run as calibrate
+
+        return calibrate(args)
     return _run(args)
 
 
@@ -283,11 +293,27 @@ def _generate(args: argparse.Namespace) -> int:
         split_seed=args.split_seed, space=args.space,
         indices=tuple(range(args.archs)) if args.archs else None, chunk_size=args.chunk_size,
     )
-    manifest = generate(args.out, config, workers=args.workers, scheduler=args.scheduler)
+    _check_device(args.device)
+    manifest = generate(args.out, config, workers=args.workers, scheduler=args.scheduler, device=args.device,
+                        stack=args.stack)
     hours = manifest.generator["train_seconds"] / 3600
     print(f"wrote {manifest.name}: {manifest.rows} rows ({manifest.num_archs} architectures x {len(manifest.seeds)} seeds, "
           f"{manifest.generator['trainings']} trainings, {hours:.2f} core-hours of training) to {args.out}")
     return 0
+
+
+def _check_device(device: str) -> None:
+    """Refuse a device torch cannot use here, in one line, before any worker starts."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise NasbenchError(f"--device: {device!r} is not a torch device ({exc})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise NasbenchError(f"--device: {device!r} asked for, but torch finds no CUDA device here")
+    if dev.type not in ("cpu", "cuda"):
+        raise NasbenchError(f"--device: {device!r}: only cpu and cuda devices are supported")
 
 
 def _tables_list(args: argparse.Namespace) -> int:

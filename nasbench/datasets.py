@@ -134,15 +134,60 @@ def _make(name: str, x: np.ndarray, y: np.ndarray, parts: tuple[np.ndarray, ...]
                    tuple(int(s) for s in x.shape[1:]), num_classes, split_seed)
 
 
-@lru_cache(maxsize=1)
-def _mnist1d_raw() -> tuple[np.ndarray, np.ndarray]:
-    """All 5,000 default MNIST-1D examples, generated offline (cached; ~1 s)."""
+@dataclass(frozen=True)
+class MNIST1DSpec:
+    """A procedural MNIST-1D variant: how many signals, how hard, and how they are split.
+
+    The generation fields are ``mnist1d.data.get_dataset_args()``'s (its defaults give the
+    canonical 5,000-signal dataset); larger noise, shear and scale make the task harder at
+    no cost. ``valid`` and ``test`` are example counts (the rest trains); ``None`` keeps the
+    60/20/20 split of the canonical ``mnist1d``.
+    """
+
+    num_samples: int = 5000
+    valid: int | None = None
+    test: int | None = None
+    corr_noise_scale: float = 0.25
+    iid_noise_scale: float = 0.02
+    shear_scale: float = 0.75
+    scale_coeff: float = 0.4
+    max_translation: int = 48
+    seed: int = 42  # mnist1d's generation seed
+
+    def __post_init__(self) -> None:
+        for name in ("num_samples", "max_translation", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"MNIST1DSpec.{name} must be a non-negative integer, got {value!r}")
+        for name in ("corr_noise_scale", "iid_noise_scale", "shear_scale", "scale_coeff"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 10:
+                raise ValueError(f"MNIST1DSpec.{name} must be a number in [0, 10), got {value!r}")
+        if (self.valid is None) != (self.test is None):
+            raise ValueError("MNIST1DSpec.valid and .test must both be counts or both None")
+        if self.valid is not None:
+            for name in ("valid", "test"):
+                value = getattr(self, name)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"MNIST1DSpec.{name} must be a positive integer, got {value!r}")
+            if self.valid + self.test >= self.num_samples - 10:
+                raise ValueError(f"MNIST1DSpec: valid + test = {self.valid + self.test} leaves no training "
+                                 f"examples out of num_samples={self.num_samples}")
+
+
+@lru_cache(maxsize=2)
+def _mnist1d_raw(spec: MNIST1DSpec = MNIST1DSpec()) -> tuple[np.ndarray, np.ndarray]:
+    """All signals of an MNIST-1D variant, generated offline (cached; ~1 s per 2,000)."""
     from mnist1d.data import get_dataset_args, make_dataset
 
+    args = get_dataset_args()
+    for name in ("num_samples", "corr_noise_scale", "iid_noise_scale", "shear_scale", "scale_coeff",
+                 "max_translation", "seed"):
+        setattr(args, name, getattr(spec, name))
     # make_dataset seeds the global `random` and `np.random` states; put them back after.
     py_state, np_state = random.getstate(), np.random.get_state()
     try:
-        data = make_dataset(get_dataset_args())  # default args, generation seed 42
+        data = make_dataset(args)
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
@@ -153,14 +198,24 @@ def _mnist1d_raw() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def make_mnist1d(spec: MNIST1DSpec, split_seed: int = 0, name: str = "mnist1d") -> Dataset:
+    """An MNIST-1D variant, pooled and split by ``split_seed``, standardised per feature on train."""
+    x, y = _mnist1d_raw(spec)
+    if spec.valid is None:
+        parts = _split(len(y), split_seed, (0.6, 0.2))
+    else:
+        perm = np.random.default_rng(split_seed).permutation(len(y))
+        n_train = len(y) - spec.valid - spec.test
+        parts = (perm[:n_train], perm[n_train:n_train + spec.valid], perm[n_train + spec.valid:])
+    mean = x[parts[0]].mean(axis=0)
+    std = np.maximum(x[parts[0]].std(axis=0), 1e-8)
+    return _make(name, ((x - mean) / std)[:, None, :], y, parts, 10, split_seed)
+
+
 @DATASETS.register("mnist1d")
 def _load_mnist1d(split_seed: int, root: Path) -> Dataset:
     """MNIST-1D, pooled and split 60/20/20, standardised per feature on train."""
-    x, y = _mnist1d_raw()
-    parts = _split(len(y), split_seed, (0.6, 0.2))
-    mean = x[parts[0]].mean(axis=0)
-    std = np.maximum(x[parts[0]].std(axis=0), 1e-8)
-    return _make("mnist1d", ((x - mean) / std)[:, None, :], y, parts, 10, split_seed)
+    return make_mnist1d(MNIST1DSpec(), split_seed)
 
 
 @DATASETS.register("digits")

@@ -59,8 +59,15 @@ def generate(
     scheduler: Any = None,
     progress: bool = True,
     assemble_table: bool = True,
+    device: str = "cpu",
+    stack: int = 1,
 ) -> Manifest | None:
-    """Train what is missing, then (if everything is trained) write the table in ``out``."""
+    """Train what is missing, then (if everything is trained) write the table in ``out``.
+
+    ``device`` is the torch device the workers train on (each row records it in
+    ``train_device``); ``stack`` > 1 trains that many cells at once as one batched network
+    (nasbench.stacked), which pays on a GPU, not on one CPU thread.
+    """
     from nasbench.datasets import load_dataset
 
     out = Path(out)
@@ -71,7 +78,7 @@ def generate(
     total = sum(len(c.indices) for c in todo)
     run = executor(workers, scheduler)
     with tqdm(total=total, unit="arch", desc=f"training {config.name}", disable=not progress, smoothing=0.05) as bar:
-        for job, columns in run(jobs_for(config, todo)):
+        for job, columns in run(jobs_for(config, todo, stack=stack, device=device)):
             write_chunk(out, job.chunk.id, columns)
             bar.update(len(job.chunk.indices))
     if not assemble_table:

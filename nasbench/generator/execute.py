@@ -24,6 +24,7 @@ class ChunkJob:
     split_seed: int
     train: dict[str, Any]
     stack: int = 1  # 1: one architecture at a time; K > 1: nasbench.stacked, K at once
+    device: str = "cpu"  # torch device the worker trains on ("cuda", "cuda:1", ...)
 
 
 @lru_cache(maxsize=4)
@@ -45,7 +46,8 @@ def train_chunk(job: ChunkJob) -> dict[str, list]:
     records = _stacked_records(job, dataset, config) if job.stack != 1 else None
     for index in job.chunk.indices:
         if records is None:
-            record = train_architecture(all_cells()[index].ops, dataset, config, seed=job.chunk.seed)
+            record = train_architecture(all_cells()[index].ops, dataset, config, seed=job.chunk.seed,
+                                        device=job.device)
         else:
             record = records[index]
         out["arch_index"].append(index)
@@ -79,14 +81,16 @@ def _stacked_records(job: ChunkJob, dataset: Any, config: Any) -> dict[int, Any]
     records: dict[int, Any] = {}
     for start in range(0, len(order), job.stack):
         part = order[start:start + job.stack]
-        trained = train_stacked([all_cells()[i].ops for i in part], [job.chunk.seed] * len(part), dataset, config)
+        trained = train_stacked([all_cells()[i].ops for i in part], [job.chunk.seed] * len(part), dataset, config,
+                                device=job.device)
         records.update(zip(part, trained))
     return records
 
 
-def jobs_for(config: GeneratorConfig, chunks: Sequence[Chunk], stack: int = 1) -> list[ChunkJob]:
-    """One job per chunk; ``stack`` > 1 trains that many architectures at once (nasbench.stacked)."""
-    return [ChunkJob(c, config.dataset, config.split_seed, config.train, stack) for c in chunks]
+def jobs_for(config: GeneratorConfig, chunks: Sequence[Chunk], stack: int = 1, device: str = "cpu") -> list[ChunkJob]:
+    """One job per chunk, trained on ``device``; ``stack`` > 1 trains that many architectures at
+    once (nasbench.stacked: for GPUs, where one small network leaves the device idle)."""
+    return [ChunkJob(c, config.dataset, config.split_seed, config.train, stack, device) for c in chunks]
 
 
 Result = tuple[ChunkJob, dict[str, list]]
