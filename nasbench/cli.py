@@ -16,7 +16,7 @@ from nasbench import __version__
 from nasbench.errors import InvalidBudgetError, NasbenchError, OutOfDomainError, TableError
 from nasbench.oracle import TRIAL_MODES, Budget
 from nasbench.report import SYNTHETIC_WARNING
-from nasbench.table import list_tables, load_table, read_table, resolve_table, verify_table
+from nasbench.table import cited_identity, list_tables, load_table, read_table, resolve_table, verify_table
 
 LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -347,7 +347,7 @@ def _tables_info(args: argparse.Namespace) -> int:
         f"generator     {m.generator.get('name')} v{m.generator.get('version')}",
         f"latency       {', '.join(m.latency_devices) or 'none'}",
         f"test acc      best {np.nanmax(test):.2f}  median {np.nanmedian(test):.2f}  worst {np.nanmin(test):.2f}",
-        f"schema        v{m.schema_version}; sha256 {m.sha256}",
+        f"schema        v{m.schema_version}; sha256 {m.sha256} (data identity); manifest sha256 {m.legacy_sha256} (cited by earlier results)",
         f"files         {len(m.files)} ({', '.join(f.path for f in m.files)})",
     ]
     print("\n".join(lines))
@@ -491,7 +491,8 @@ def _compare(args: argparse.Namespace) -> int:
     kinds = {r.objective for r in results}
     if len(kinds) > 1:
         raise NasbenchError(f"results: cannot overlay different measures ({', '.join(sorted(kinds))})")
-    print(compare_report(results, labels))
+    identities = [cited_identity(r.table, r.table_sha256, args.tables_dir) for r in results]
+    print(compare_report(results, labels, identities))
     if args.plot:
         plot_anytime(results, labels, args.plot)
         print(f"\nwrote {args.plot}")

@@ -78,9 +78,16 @@ def anytime_report(result: StudyResult) -> str:
     return "\n".join(lines)
 
 
-def compare_report(results: Sequence[StudyResult], labels: Sequence[str]) -> str:
-    """One line per result: strategy, table, seeds, and the value at shared checkpoints."""
-    tables = {(r.table, r.table_sha256) for r in results}
+def compare_report(
+    results: Sequence[StudyResult], labels: Sequence[str], identities: Sequence[str] | None = None
+) -> str:
+    """One line per result: strategy, table, seeds, and the value at shared checkpoints.
+
+    ``identities`` (default: each result's ``table_sha256``) are the tables' identities, so
+    a caller can map legacy (whole-manifest) citations to the identity (``nasbench.table.cited_identity``).
+    """
+    cited = [r.table_sha256 for r in results] if identities is None else list(identities)
+    tables = {(r.table, sha) for r, sha in zip(results, cited)}
     lines = []
     if len(tables) > 1:
         lines.append("note: these results come from different tables: " + ", ".join(sorted(t for t, _ in tables)))

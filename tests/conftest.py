@@ -163,6 +163,7 @@ def refinalize() -> Callable[[Path, str, pa.Table], Manifest]:
             generator=old.generator,
             synthetic=old.synthetic,
             versions=old.versions,
+            shards=[Path(info.path).stem for info in old.files],
         )
 
     return _refinalize

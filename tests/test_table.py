@@ -3,9 +3,11 @@ table folder can be broken."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import types
 import warnings
 from pathlib import Path
 
@@ -30,8 +32,10 @@ from nasbench.table import (
     table_dirs,
     verify_table,
 )
+from nasbench.report import compare_report
+from nasbench.table import cited_identity
 from nasbench.table.schema import to_arrow
-from nasbench.table.synthetic import LATENCY_DEVICES, synthetic_columns
+from nasbench.table.synthetic import LATENCY_DEVICES, build_synthetic_table, synthetic_columns
 
 TINY_ARCHS = 30
 TINY_EPOCHS = 4
@@ -206,12 +210,68 @@ def test_manifest_fields(tiny):
         assert info.rows == pq.read_metadata(folder / info.path).num_rows
     text = (folder / "manifest.json").read_text()
     assert text == manifest.to_json()
-    assert manifest.sha256 == hashlib.sha256(text.encode()).hexdigest() == read_table(folder).sha256
+    assert manifest.legacy_sha256 == hashlib.sha256(text.encode()).hexdigest() == read_table(folder).legacy_sha256
+    canonical = json.dumps(manifest.identity(), sort_keys=True, separators=(",", ":"))
+    assert manifest.sha256 == hashlib.sha256(canonical.encode()).hexdigest() == read_table(folder).sha256
 
 
 def test_finalize_without_shards(tmp_path):
     with pytest.raises(TableError, match="no shards"):
         _finalize(TableWriter(tmp_path / "empty"))
+
+
+def test_rerun_with_fewer_seeds_and_other_epochs_moves_stale_shards_aside(tmp_path):
+    folder = tmp_path / "rerun"
+    first = build_synthetic_table(folder, seeds=(0, 1, 2), epochs=3, indices=range(20))
+    assert first.seeds == [0, 1, 2] and len(first.files) == 3
+    with pytest.warns(UserWarning, match=r"moved 1 stale shard\(s\).*seed-2\.parquet"):
+        again = build_synthetic_table(folder, seeds=(0, 1), epochs=4, indices=range(20))
+    assert again.seeds == [0, 1] and again.epochs == 4 and again.rows == 40
+    assert [f.path for f in again.files] == ["data/seed-0.parquet", "data/seed-1.parquet"]
+    assert again.generator["config"]["seeds"] == again.seeds  # the manifest agrees with its config
+    assert sorted(p.name for p in (folder / "data").iterdir()) == ["seed-0.parquet", "seed-1.parquet"]
+    moved = folder / "stale" / "seed-2.parquet"
+    assert moved.is_file() and sha256_file(moved) == first.files[2].sha256  # kept, out of the table
+    table = read_table(folder)
+    assert table.seeds.tolist() == [0, 1] and table.epochs == 4 and verify_table(table) == []
+
+
+def test_finalize_takes_the_shards_the_caller_names(tmp_path, tiny_columns):
+    folder = tmp_path / "named"
+    writer = TableWriter(folder, latency_devices=LATENCY_DEVICES)
+    for seed in TINY_SEEDS:
+        writer.write_shard(f"seed-{seed}", {k: v[tiny_columns["seed"] == seed] for k, v in tiny_columns.items()})
+    assert writer.written == ["seed-0", "seed-1"]
+    # A resumed run that skipped finished shards still names them; nothing is stale.
+    resumed = TableWriter(folder, latency_devices=LATENCY_DEVICES)
+    manifest = resumed.finalize(name="named", space="nb201", description="d", dataset={}, generator={},
+                                synthetic=True, shards=["seed-1", "seed-0"])
+    assert [f.path for f in manifest.files] == ["data/seed-0.parquet", "data/seed-1.parquet"]
+    assert resumed.moved_aside == []
+    with pytest.raises(TableError, match="shard 'seed-7' is missing"):
+        resumed.finalize(name="named", space="nb201", description="d", dataset={}, generator={},
+                         shards=["seed-0", "seed-7"])
+    assert Manifest.read(folder) == manifest  # a refused finalize leaves the table as it was
+
+
+def test_stale_shards_move_only_after_the_new_manifest_is_written(tmp_path, tiny_columns, monkeypatch):
+    folder = tmp_path / "crash"
+    writer = TableWriter(folder, latency_devices=LATENCY_DEVICES)
+    for seed in TINY_SEEDS:
+        writer.write_shard(f"seed-{seed}", {k: v[tiny_columns["seed"] == seed] for k, v in tiny_columns.items()})
+    _finalize(writer, "crash")
+
+    def crash(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(writer_module, "os", types.SimpleNamespace(replace=crash))  # only the writer's renames
+    rerun = TableWriter(folder, latency_devices=LATENCY_DEVICES)
+    rerun.write_shard("seed-0", {k: v[tiny_columns["seed"] == 0] for k, v in tiny_columns.items()})
+    with pytest.raises(OSError, match="disk gone"):
+        _finalize(rerun, "crash")
+    monkeypatch.undo()
+    table = read_table(folder)  # the new manifest is in place; the unlisted seed-1 file is ignored
+    assert table.seeds.tolist() == [0] and (folder / "data" / "seed-1.parquet").is_file()
 
 
 def test_finalize_rejects_curves_of_different_lengths(tmp_path):
@@ -569,3 +629,59 @@ def test_manifest_json_is_sorted_and_complete(tiny):
     data = json.loads((tiny[0] / "manifest.json").read_text())
     assert list(data) == sorted(data)
     assert set(data) == set(Manifest.__dataclass_fields__)
+
+
+# -- identity ------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_identity_ignores_versions_description_and_provenance(tiny):
+    folder, manifest, _ = tiny
+    changed = dataclasses.replace(
+        manifest, versions={"nasbench": "99", "numpy": "0.1"}, description="reworded", name="renamed",
+        dataset={"name": "other label"}, generator={"name": "g", "version": "2"},
+    )
+    assert changed.sha256 == manifest.sha256
+    assert changed.legacy_sha256 != manifest.legacy_sha256  # the old whole-manifest hash did change
+    assert manifest.matches(manifest.sha256) and manifest.matches(manifest.legacy_sha256)
+    assert manifest.matches(manifest.sha256.upper())
+    assert not manifest.matches(changed.legacy_sha256) and not manifest.matches("0" * 64)
+    for field, value in [("schema_version", 2), ("synthetic", False), ("epochs", 5), ("seeds", [0]),
+                         ("latency_devices", [])]:
+        assert dataclasses.replace(manifest, **{field: value}).sha256 != manifest.sha256, field
+
+
+def test_identity_changes_when_a_shard_changes(small_table_dir, copy_table, read_shard, refinalize, set_column):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-1")
+    before = refinalize(folder, "seed-1", shard)
+    assert refinalize(folder, "seed-1", shard).sha256 == before.sha256  # same bytes, same identity
+    tampered = refinalize(folder, "seed-1", set_column(shard, "params", shard["params"].to_numpy() + 1))
+    assert tampered.files[0] == before.files[0] and tampered.files[1].sha256 != before.files[1].sha256
+    assert tampered.sha256 != before.sha256 and not read_table(folder).matches(before.sha256)
+
+
+def test_shipped_result_files_still_name_their_tables():
+    entries = sorted((REPO / "leaderboard" / "entries").glob("*/*.json"))
+    assert entries
+    for path in entries:
+        cited = json.loads(path.read_text())
+        manifest = Manifest.read(REPO / "tables" / cited["table"])
+        assert manifest.matches(cited["table_sha256"]), path
+        assert cited_identity(cited["table"], cited["table_sha256"]) == manifest.sha256
+
+
+def test_compare_sees_legacy_and_identity_citations_as_one_table(full_table, tables_root):
+    from nasbench.oracle import Budget
+    from nasbench.study import run_study
+    from strategies import RandomSearch
+
+    new = run_study(RandomSearch, full_table, Budget(queries=10), seeds=range(2))
+    old = dataclasses.replace(new, table_sha256=full_table.legacy_sha256)
+    identities = [cited_identity(r.table, r.table_sha256, [tables_root]) for r in (new, old)]
+    assert identities == [full_table.sha256] * 2
+    assert "different tables" not in compare_report([new, old], ["new", "old"], identities)
+    assert "different tables" in compare_report([new, old], ["new", "old"])  # without the mapping
+    assert cited_identity("synth-full", "f" * 64, [tables_root]) == "f" * 64  # not this table: unchanged
+    assert cited_identity("no-such-table", full_table.sha256, [tables_root]) == full_table.sha256

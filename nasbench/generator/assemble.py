@@ -89,4 +89,5 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
         | {"input_shape": list(dataset_info["input_shape"]), "num_classes": dataset_info["num_classes"]},
         generator=generator,
         versions=package_versions("torch", "mnist1d", "scikit-learn"),
+        shards=[f"seed-{seed}" for seed in config.seeds],
     )

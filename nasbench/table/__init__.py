@@ -1,6 +1,6 @@
 """Typed Parquet tables: schema, manifest, writer, reader and catalog."""
 
-from nasbench.table.catalog import list_tables, load_table, resolve_table, table_dirs
+from nasbench.table.catalog import cited_identity, list_tables, load_table, resolve_table, table_dirs
 from nasbench.table.manifest import Manifest, ShardInfo
 from nasbench.table.reader import Table, read_table
 from nasbench.table.schema import CURVE_COLUMNS, SCHEMA_VERSION, arrow_schema
@@ -15,6 +15,7 @@ __all__ = [
     "Table",
     "TableWriter",
     "arrow_schema",
+    "cited_identity",
     "list_tables",
     "load_table",
     "read_table",

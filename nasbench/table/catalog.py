@@ -10,8 +10,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from nasbench.errors import TableError, UnknownNameError
-from nasbench.table.manifest import MANIFEST_NAME
+from nasbench.errors import NasbenchError, TableError, UnknownNameError
+from nasbench.table.manifest import MANIFEST_NAME, Manifest
 from nasbench.table.reader import Table, read_table
 
 ENV_VAR = "NASBENCH_TABLES"
@@ -55,3 +55,13 @@ def resolve_table(name: str | Path, extra: Sequence[str | Path] = ()) -> Path:
 def load_table(name: str | Path, extra: Sequence[str | Path] = (), verify: bool = True) -> Table:
     """Load a table by name or folder (checksums verified unless ``verify=False``)."""
     return read_table(resolve_table(name, extra), verify=verify)
+
+
+def cited_identity(name: str, sha256: str, extra: Sequence[str | Path] = ()) -> str:
+    """The identity of table ``name`` when a result's ``sha256`` (identity or the legacy manifest hash)
+    names it, so results citing either form compare equal; otherwise ``sha256`` unchanged."""
+    try:
+        manifest = Manifest.read(resolve_table(name, extra))
+    except NasbenchError:
+        return sha256
+    return manifest.sha256 if manifest.matches(sha256) else sha256

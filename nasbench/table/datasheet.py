@@ -166,7 +166,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         "",
         m.description,
         "",
-        f"- Table sha256 `{table.sha256}`; schema v{m.schema_version}; {m.rows:,} rows "
+        f"- Table sha256 `{table.sha256}` (data identity, cited by results); schema v{m.schema_version}; {m.rows:,} rows "
         f"({len(present):,} architectures x {len(m.seeds)} seeds), {m.epochs} epoch{'s' if m.epochs != 1 else ''} of curves.",
         f"- Rebuild: `nasbench generate --space {m.space} --dataset {data.get('name')} --seeds "
         f"{' '.join(map(str, m.seeds))} --out tables/{m.name}` (resumable; then `nasbench latency ...`, "

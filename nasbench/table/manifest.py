@@ -1,4 +1,10 @@
-"""A table's manifest (manifest.json): what it is, how it was made, and a checksum per file."""
+"""A table's manifest (manifest.json): what it is, how it was made, and a checksum per file.
+
+A table's identity (:attr:`Manifest.sha256`, cited by result files as ``table_sha256``)
+is a sha256 over only what determines its data and schema, so that new package
+versions, a reworded description or a fuller provenance record leave it unchanged; see
+:meth:`Manifest.identity` for exactly what is hashed.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from nasbench.atomic import atomic_write_text
 from nasbench.errors import TableError
 
 MANIFEST_NAME = "manifest.json"
+IDENTITY_FORMAT = "nasbench.table-identity/1"  # hashed with the fields; bump if the definition changes
 
 
 @dataclass(frozen=True)
@@ -45,10 +52,49 @@ class Manifest:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
+    def identity(self) -> dict[str, Any]:
+        """What the identity hash covers: the fields that determine the table's data and schema.
+
+        A format tag (``IDENTITY_FORMAT``), ``schema_version``, ``space`` (how
+        ``arch_index`` is read), ``synthetic`` (fixture data or training results),
+        ``seeds``, ``epochs``, ``num_archs``, ``rows``, ``latency_devices`` and every
+        file's ``path``, ``rows`` and ``sha256`` (its bytes; file order is row order).
+        Left out, because they describe the data without changing it: ``name`` (a copy
+        under another name holds the same data), ``description``, ``dataset`` and
+        ``generator`` (provenance: what they produced is pinned by the files' sha256) and
+        ``versions``.
+        """
+        return {
+            "format": IDENTITY_FORMAT,
+            "schema_version": self.schema_version,
+            "space": self.space,
+            "synthetic": self.synthetic,
+            "seeds": list(self.seeds),
+            "epochs": self.epochs,
+            "num_archs": self.num_archs,
+            "rows": self.rows,
+            "latency_devices": list(self.latency_devices),
+            "files": [{"path": f.path, "rows": f.rows, "sha256": f.sha256} for f in self.files],
+        }
+
     @property
     def sha256(self) -> str:
-        """Identity of the table's contents: sha256 of the canonical manifest JSON."""
+        """The table's identity: sha256 of the canonical JSON (sorted keys, no spaces) of :meth:`identity`."""
+        text = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def legacy_sha256(self) -> str:
+        """The identity earlier result files cite: sha256 of the whole manifest JSON.
+
+        It also changes with ``versions`` and ``description``; kept so that those result
+        files still name their table (see :meth:`matches`).
+        """
         return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def matches(self, sha256: str) -> bool:
+        """True when a cited ``table_sha256`` names this table (its identity or its legacy hash)."""
+        return sha256.lower() in (self.sha256, self.legacy_sha256)
 
     def write(self, folder: Path) -> None:
         atomic_write_text(Path(folder) / MANIFEST_NAME, self.to_json())

@@ -72,7 +72,17 @@ class Table:
 
     @property
     def sha256(self) -> str:
+        """The table's data identity (what result files cite); see :meth:`Manifest.identity`."""
         return self.manifest.sha256
+
+    @property
+    def legacy_sha256(self) -> str:
+        """The whole-manifest sha256 that earlier result files cite (the identity before data identities)."""
+        return self.manifest.legacy_sha256
+
+    def matches(self, sha256: str) -> bool:
+        """True when a cited ``table_sha256`` (identity or legacy) names this table."""
+        return self.manifest.matches(sha256)
 
     @property
     def num_rows(self) -> int:

@@ -139,4 +139,5 @@ def build_synthetic_table(
             "config": {"seeds": list(map(int, seeds)), "epochs": epochs, "seed": seed,
                        "architectures": "all" if indices is None else len(np.unique(indices))},
         },
+        shards=[f"seed-{s}" for s in seeds],
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from nasbench.table.manifest import Manifest, ShardInfo
 from nasbench.table.schema import SCHEMA_VERSION, to_arrow, validate_schema
 
 DATA_DIR = "data"
+STALE_DIR = "stale"  # where finalize moves shards of an earlier run that the table no longer lists
 
 
 def package_versions(*names: str) -> dict[str, str]:
@@ -36,11 +39,15 @@ class TableWriter:
 
     Shards are written to a temporary name and renamed, so an interrupted writer leaves
     only whole shards behind; ``has_shard`` lets a resumed generator skip finished work.
+    ``written`` remembers the shards this writer wrote, the table ``finalize`` makes by
+    default; ``moved_aside`` lists the stale files ``finalize`` moved out of ``data/``.
     """
 
     def __init__(self, folder: str | Path, latency_devices: Sequence[str] = ()) -> None:
         self.folder = Path(folder)
         self.latency_devices = tuple(latency_devices)
+        self.written: list[str] = []
+        self.moved_aside: list[Path] = []
 
     def shard_path(self, shard: str) -> Path:
         return self.folder / DATA_DIR / f"{shard}.parquet"
@@ -55,6 +62,8 @@ class TableWriter:
         path = self.shard_path(shard)
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp, compression="zstd", use_byte_stream_split=True)
+        if shard not in self.written:
+            self.written.append(shard)
         return path
 
     def finalize(
@@ -67,13 +76,26 @@ class TableWriter:
         generator: dict[str, Any],
         synthetic: bool = False,
         versions: dict[str, str] | None = None,
+        shards: Sequence[str] | None = None,
     ) -> Manifest:
-        """Checksum every shard, cross-check them, and write the manifest atomically."""
-        shards = sorted((self.folder / DATA_DIR).glob("*.parquet"))
-        if not shards:
-            raise TableError(f"table {name!r}: no shards in {self.folder / DATA_DIR}")
+        """Checksum the table's shards, cross-check them, write the manifest atomically, then
+        move any other ``data/*.parquet`` (left by an earlier run) aside to ``stale/``.
+
+        ``shards`` names the shards that make the table (default: those this writer wrote);
+        a file not named is never read into the manifest, so an earlier run with more seeds
+        or other epochs cannot leak into it. Stale files are moved only after the new
+        manifest is in place (a crash in between leaves unlisted files, which readers
+        ignore), and are reported in ``moved_aside`` and by a warning.
+        """
+        names = sorted(set(self.written if shards is None else shards))
+        if not names:
+            raise TableError(f"table {name!r}: no shards to finalize in {self.folder / DATA_DIR}")
+        paths = [self.shard_path(shard) for shard in names]
+        for shard, path in zip(names, paths):
+            if not path.is_file():
+                raise TableError(f"table {name!r}: shard {shard!r} is missing ({path})")
         files, seeds, archs, epochs, devices = [], set(), set(), set(), None
-        for path in shards:
+        for path in paths:
             meta = pq.read_metadata(path)
             shard_devices = validate_schema(meta.schema.to_arrow_schema(), where=str(path))
             if devices is None:
@@ -105,4 +127,19 @@ class TableWriter:
             versions=versions if versions is not None else package_versions(),
         )
         manifest.write(self.folder)
+        self._move_stale(name, set(paths))
         return manifest
+
+    def _move_stale(self, name: str, keep: set[Path]) -> None:
+        """Move every ``data/*.parquet`` outside ``keep`` to ``stale/`` (one atomic rename each)."""
+        stale = [p for p in sorted((self.folder / DATA_DIR).glob("*.parquet")) if p not in keep]
+        if not stale:
+            return
+        target = self.folder / STALE_DIR
+        target.mkdir(exist_ok=True)
+        for path in stale:
+            os.replace(path, target / path.name)
+            self.moved_aside.append(target / path.name)
+        listed = ", ".join(p.name for p in stale)
+        warnings.warn(f"table {name!r}: moved {len(stale)} stale shard(s) not in this table to {target}: {listed}",
+                      stacklevel=3)
