@@ -16,6 +16,7 @@ from nasbench import __version__
 from nasbench.errors import InvalidBudgetError, NasbenchError, OutOfDomainError, TableError
 from nasbench.oracle import TRIAL_MODES, Budget
 from nasbench.report import SYNTHETIC_WARNING
+from nasbench.resolution import read_resolution, verdict
 from nasbench.table import cited_identity, list_tables, load_table, read_table, resolve_table, verify_table
 
 LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("name")
     verify = tables_cmd.add_parser("verify", help="check checksums, schema and consistency")
     verify.add_argument("name", nargs="?", help="table name or folder (default: every table found)")
+    res = tables_cmd.add_parser("resolution", help="seed agreement at the top, noise vs spread, convergence")
+    res.add_argument("name", help="table name or folder")
+    res.add_argument("--write", action="store_true", help="store the figures as resolution.json in the table folder")
     sheet = tables_cmd.add_parser("datasheet", help="write a generated table's datasheet (README.md + accuracy.png)")
     sheet.add_argument("name", help="table name or folder")
     sheet.add_argument("--notes", type=Path, default=None, help="Markdown file appended as the Notes section")
@@ -187,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "tables":
         return {"list": _tables_list, "info": _tables_info, "verify": _tables_verify, "synth": _tables_synth,
-                "datasheet": _tables_datasheet}[
+                "datasheet": _tables_datasheet, "resolution": _tables_resolution}[
             args.tables_command
         ](args)
     if args.command == "query":
@@ -329,7 +333,23 @@ def _tables_list(args: argparse.Namespace) -> int:
             print(f"{name:<28} unreadable: {exc}")
             continue
         notes = SYNTHETIC_WARNING if m.synthetic else m.dataset.get("name", "")
+        figures = None if m.synthetic else read_resolution(folder, m.sha256)
+        if figures is not None:
+            notes += f"; {verdict(figures)}"
         print(f"{name:<28} {m.space:<6} {m.num_archs:>6} {len(m.seeds):>5} {m.epochs:>6}  {notes}")
+    return 0
+
+
+def _tables_resolution(args: argparse.Namespace) -> int:
+    from nasbench.resolution import resolution_lines, table_resolution, write_resolution
+
+    table = load_table(args.name, args.tables_dir)
+    figures = table_resolution(table)
+    print(f"{table.name}: {figures.archs} unique trainings x {figures.seeds} seeds (sha256 {table.sha256[:16]})")
+    print("\n".join(resolution_lines(figures)))
+    print(verdict(figures))
+    if args.write:
+        print(f"wrote {write_resolution(table.path, figures, table.sha256)}")
     return 0
 
 

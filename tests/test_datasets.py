@@ -154,3 +154,27 @@ def test_unknown_name_and_bad_seed() -> None:
     with pytest.raises(ValueError, match="split_seed"):
         load_dataset("digits", split_seed=-1)
     assert DATASETS.names() == ["cifar10", "digits", "mnist1d"]
+
+
+def test_mnist1d_variant_sizes_difficulty_and_checksum() -> None:
+    from nasbench.datasets import MNIST1DSpec, make_mnist1d
+
+    assert make_mnist1d(MNIST1DSpec()).checksum == load_dataset("mnist1d").checksum  # v1 tables' data
+    spec = MNIST1DSpec(num_samples=2000, valid=500, test=400, iid_noise_scale=0.05)
+    ds = make_mnist1d(spec, split_seed=1)
+    assert (len(ds.y_train), len(ds.y_valid), len(ds.y_test)) == (1100, 500, 400)
+    assert make_mnist1d(spec, split_seed=1).checksum == ds.checksum
+    easier = make_mnist1d(MNIST1DSpec(num_samples=2000, valid=500, test=400), split_seed=1)
+    assert easier.checksum != ds.checksum and np.array_equal(easier.y_train, ds.y_train)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("num_samples", -1, "num_samples must be a non-negative integer"),
+    ("iid_noise_scale", float("nan"), "iid_noise_scale must be a number"),
+    ("valid", 10, "valid and .test must both be"),
+])
+def test_mnist1d_spec_names_the_bad_field(field: str, value: object, message: str) -> None:
+    from nasbench.datasets import MNIST1DSpec
+
+    with pytest.raises(ValueError, match=message):
+        MNIST1DSpec(**{field: value})

@@ -177,3 +177,34 @@ def test_datasheet_of_a_generated_table(generated, tmp_path, copy_table, capsys)
     assert table.sha256 in text and "accuracy.png" in text
     assert (folder / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
     assert "wrote" in capsys.readouterr().out
+
+
+def test_generate_refuses_a_device_it_cannot_use(tmp_path, capsys):
+    import torch
+
+    args = ["generate", "--dataset", "digits", "--out", str(tmp_path / "t"), "--archs", "2", "--epochs", "1"]
+    assert main([*args, "--device", "tpu"]) == 2
+    assert "--device: 'tpu'" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main([*args, "--device", "cuda"]) == 2
+        assert "finds no CUDA device" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()  # refused before anything was written
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA device")
+def test_cuda_generation_matches_cpu(tmp_path):
+    """The --device cuda path trains the same networks as the CPU path, up to float rounding,
+    and records the device per row (runs where CUDA exists: a lent GPU machine)."""
+    indices = (0, 1, 2, 3)
+    generate(tmp_path / "cpu", config("cpu", indices=indices), progress=False)
+    cpu = read_table(tmp_path / "cpu")
+    gpu_dir = tmp_path / "gpu"
+    generate(gpu_dir, config("gpu", indices=indices), progress=False, device="cuda")
+    gpu = read_table(gpu_dir)
+    stacked_dir = tmp_path / "stacked"
+    generate(stacked_dir, config("stacked", indices=indices), progress=False, device="cuda", stack=4)
+    for other in (gpu, read_table(stacked_dir)):
+        assert all(d.startswith("cuda") for d in other.to_pandas()["train_device"])
+        for metric in ("valid_acc", "train_loss"):
+            a, b = cpu.curve(metric)[list(indices)], other.curve(metric)[list(indices)]
+            assert np.allclose(a, b, atol=2.0 if metric == "valid_acc" else 0.05), metric
