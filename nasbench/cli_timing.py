@@ -34,7 +34,8 @@ def add_timing_commands(
                          help="name of the device in the column name (default: cpu; for cuda the GPU's name)")
     measure.add_argument("--batches", type=positive_int, nargs="+", default=[1, 64])
     measure.add_argument("--repeats", type=positive_int, default=25)
-    measure.add_argument("--every", type=positive_int, default=16, help="re-time the reference cell every N cells")
+    measure.add_argument("--every", type=positive_int, default=8,
+                         help="re-time the reference cell every N cells (smaller: follows faster load changes)")
     measure.add_argument("--passes", type=positive_int, default=2, help="passes in different random orders (>= 2)")
     measure.add_argument("--order-seed", type=seed, default=0, help="seed of the random measurement orders")
     measure.add_argument("--reference", type=seed, default=None, metavar="INDEX",
@@ -130,7 +131,8 @@ def _latency_measure(args: argparse.Namespace) -> int:
     for column in columns:
         drift = manifest.generator["latency"][column]["drift"]
         print(f"{column}: measurement order explains {_pct(drift['order_share_before'])} of the log-latency variance "
-              f"before drift correction, {_pct(drift['order_share_after'])} after; pass-to-pass Spearman "
+              f"before drift correction, {_pct(drift['order_share_after'])} after ({_pct(drift['order_share_column'])} in "
+              f"the column, the median of {drift['passes']} passes); pass-to-pass Spearman "
               f"{_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}")
     print(f"measured {', '.join(columns)}; table {manifest.name} now has latency columns {manifest.latency_devices}")
     return 0

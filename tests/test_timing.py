@@ -49,6 +49,7 @@ def test_drift_is_detected_and_removed():
     report = result.reports[0]
     assert report.order_share_before > 0.25  # the injected drift dominates the raw column
     assert report.order_share_after < 0.05  # the target
+    assert report.order_share_column <= report.order_share_after  # what is left averages over the passes
     assert report.lag1_before > 0.3 and abs(report.lag1_after) < 0.2
     assert report.spearman_after > report.spearman_before
     assert report.drift_high / report.drift_low > 1.5

@@ -160,16 +160,18 @@ def _num(value: float | None) -> str:
 
 def _latency_protocol_lines(protocols: dict[str, dict], devices: list[str]) -> list[str]:
     """How each latency column was measured: protocol, timed network, drift before/after."""
-    lines = ["How each column was measured (share of the variance of log-latency explained by measurement "
-             "order, raw and drift-corrected: target < 5%; Spearman between the passes):", "",
-             "| column | protocol | order explains (raw -> corrected) | pass-to-pass Spearman (raw -> corrected) |",
+    lines = ["How each column was measured: the share of the variance of log-latency explained by measurement "
+             "order in one pass, raw and drift-corrected, and in the column (the median over passes; target < 5%); "
+             "the Spearman correlation between passes, raw and corrected:", "",
+             "| column | protocol | order explains: raw -> corrected (column) | pass-to-pass Spearman |",
              "|---|---|---|---|"]
     deployed = True
     for device in devices:
         meta = protocols.get(device, {})
         deployed &= bool(meta.get("deployed_network", True))
         drift = meta.get("drift")
-        order = f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])}" if drift else "not measured"
+        order = (f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])} "
+                 f"({_pct(drift.get('order_share_column'))})" if drift else "not measured")
         rho = f"{_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}" if drift else "n/a"
         lines.append(f"| `{device}` | {meta.get('method', 'not recorded')} | {order} | {rho} |")
     network = next((m["network"] for m in protocols.values() if "network" in m), None)
