@@ -53,10 +53,10 @@ def add_timing_commands(
     costs_cmd = costs.add_subparsers(dest="costs_command", required=True, parser_class=parser_class)
     cmeasure = costs_cmd.add_parser("measure", help="time every cell's training step, validate, then update the table")
     cmeasure.add_argument("table_dir", type=Path, help="folder of a finished generator run (nasbench generate --out)")
-    cmeasure.add_argument("--steps", type=positive_int, default=2, help="timed training steps per cell and pass")
-    cmeasure.add_argument("--every", type=positive_int, default=16, help="re-time the reference cell every N cells")
-    cmeasure.add_argument("--passes", type=positive_int, default=2)
-    cmeasure.add_argument("--validate", type=seed, default=12, help="cells trained for real to check (0: none)")
+    cmeasure.add_argument("--steps", type=positive_int, default=None, help="timed training steps per cell and pass")
+    cmeasure.add_argument("--every", type=positive_int, default=None, help="re-time the reference cell every N cells")
+    cmeasure.add_argument("--passes", type=positive_int, default=None)
+    cmeasure.add_argument("--validate", type=seed, default=None, help="cells trained for real to check (0: none)")
 
 
 def run_timing_command(args: argparse.Namespace) -> int:
@@ -152,7 +152,8 @@ def _costs_measure(args: argparse.Namespace) -> int:
     from nasbench.generator.costs import measure_costs
 
     config, plan = require_finished(args.table_dir)
-    settings = CostSettings(steps=args.steps, every=args.every, passes=args.passes, validate=args.validate)
+    given = {k: getattr(args, k) for k in ("steps", "every", "passes", "validate") if getattr(args, k) is not None}
+    settings = CostSettings(**given)  # defaults: nasbench.generator.costs.CostSettings
     dataset = load_dataset(config.dataset, split_seed=config.split_seed)
     measure_costs(args.table_dir, config, plan, dataset, settings)
     manifest = reassemble(args.table_dir)

@@ -170,13 +170,15 @@ def run_protocol(
     drift_source: Sequence[int] | None = None,
     progress: bool = False,
     desc: str = "timing",
+    identity: dict[str, Any] | None = None,
 ) -> ProtocolResult:
     """Time every item with ``time_one(item)`` under ``protocol`` and correct for drift.
 
     ``time_one`` returns one number or a vector of k numbers (e.g. one per batch size).
     Column j is corrected by the drift of column ``drift_source[j]`` (default: itself);
     a column whose source is another (e.g. a spread next to its median) is only rescaled
-    and gets no report. ``store``: folder for resumable segment files.
+    and gets no report. ``store``: folder for resumable segment files; ``identity``: what
+    else the timings depend on (JSON-able), so a store made otherwise is refused.
     """
     items = np.asarray(items, dtype=np.int64)
     if items.ndim != 1 or len(items) == 0 or len(np.unique(items)) != len(items):
@@ -188,7 +190,7 @@ def run_protocol(
     if store is not None:
         store = Path(store)
         _check_store(store, {"items": len(items), "first_items": items[:8].tolist(), "items_sum": int(items.sum()),
-                             "reference": reference, **asdict(protocol)})
+                             "reference": reference, **asdict(protocol), **(identity or {})})
     for p, (sequence, _) in enumerate(plans):
         for k, part in enumerate(_segments(len(sequence), protocol)):
             path = None if store is None else _segment_path(store, p, k)

@@ -4,12 +4,15 @@ Isomorphic cells share one training run (the cheapest member trains for the clas
 not a cost: a member whose dead edges hold 3x3 convs still computes them. This stage
 times a few training steps (forward, backward, optimiser step: the trainer's batch size,
 optimiser, macro skeleton and shifted-sum pooling, one thread) of EVERY architecture of
-the table with the drift-free protocol of :mod:`nasbench.timing`, then the assembly
-scales each member's ``epoch_seconds`` curve by (member step time / representative step
-time). Files, all written atomically, so an interrupted stage resumes:
+the table with the drift-free protocol of :mod:`nasbench.timing`, pools the measurements
+across similar cells (:mod:`nasbench.generator.cost_model`: a measurement alone is too
+noisy for the small differences inside a class), then the assembly scales each member's
+``epoch_seconds`` curve by (member step time / representative step time). Files, all
+written atomically, so an interrupted stage resumes:
 
 - ``work/costs/timing/``: the protocol's segment files;
-- ``work/costs/step_seconds.parquet``: ``arch_index``, ``step_seconds`` (corrected median);
+- ``work/costs/step_seconds.parquet``: ``arch_index``, ``step_seconds`` (pooled estimate),
+  ``measured_step_seconds`` (drift-corrected median over passes);
 - ``work/costs/costs.json``: settings, drift report and validation.
 
 Validation (:func:`validate_costs`): for a sample of members that are not their class's
@@ -43,14 +46,14 @@ STEPS_FILE = "step_seconds.parquet"
 INFO_FILE = "costs.json"
 METHOD = ("per-cell: the representative's measured epoch_seconds x (the cell's training-step time / the "
           "representative's); step times measured for every cell with nasbench.timing's drift-free protocol, "
-          "pooled with an additive cost model (nasbench.generator.cost_model)")
+          "pooled across similar cells (nasbench.generator.cost_model)")
 
 
 @dataclass(frozen=True)
 class CostSettings:
     """How the cost stage times training steps and how many cells it validates on."""
 
-    steps: int = 3  # timed steps per architecture and pass (the fastest is kept)
+    steps: int = 2  # timed steps per architecture and pass (the fastest is kept)
     warmup: int = 0  # untimed steps first (oneDNN's kernel cache is shared: the first step is not slow)
     every: int = 16  # the reference cell is re-timed every this many cells
     passes: int = 2
@@ -166,10 +169,12 @@ def measure_costs(
     init_worker(1)
     reference = median_flops_cell(plan.members, _macro(config, dataset))
     result = run_protocol(plan.members, step_timer(config.train, dataset, settings.steps, settings.warmup),
-                          reference, settings.protocol(), store=folder / "timing",
-                          progress=progress, desc=f"step times {config.name}")
+                          reference, settings.protocol(), store=folder / "timing", progress=progress,
+                          desc=f"step times {config.name}",
+                          identity={"steps": settings.steps, "warmup": settings.warmup, "train": config.train})
     cells = all_cells()
-    step, pooled = pooled_step_times([cells[int(i)].ops for i in plan.members], result.corrected[:, :, 0])
+    step, pooled = pooled_step_times([cells[int(i)].ops for i in plan.members], result.corrected[:, :, 0],
+                                     seed=settings.seed)
     with atomic_path(folder / STEPS_FILE) as tmp:
         pq.write_table(pa.table({"arch_index": plan.members, "step_seconds": step,
                                  "measured_step_seconds": result.values[:, 0]}), tmp)

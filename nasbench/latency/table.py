@@ -100,7 +100,8 @@ def measure_table(
 
     store = out / WORK_DIR / "timing" / ("-".join(["latency", device, runtime, *(f"b{b}" for b in batches)]))
     result = run_protocol(plan.members, time_one, int(reference), protocol, store=store,
-                          drift_source=list(range(len(batches))) * 2, progress=progress, desc=f"latency {runtime}")
+                          drift_source=list(range(len(batches))) * 2, progress=progress, desc=f"latency {runtime}",
+                          identity={"runtime": runtime, "batches": list(batches), "warmup": warmup, "repeats": repeats})
     for j, (batch, column) in enumerate(zip(batches, columns)):
         meta = {
             "column": column, "runtime": runtime, "device": device, "batch": batch, "threads": 1,

@@ -192,9 +192,10 @@ def _cost_lines(costs: dict[str, Any]) -> list[str]:
             f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])} of the log step-time variance, "
             f"pass-to-pass Spearman {_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}).")
     if pooled.get("used_model"):
-        lines.append(f"The additive cost model explains R^2 = {_num(pooled['r2'])} of the measured step times; a "
-                     f"measurement's noise is {_pct(pooled['noise_cv'])} of the mean step, the model's misfit "
-                     f"{_pct(pooled['residual_cv'])}, so each estimate weighs its own measurement {_num(pooled['weight'])}.")
+        lines.append(f"Pooled across similar cells: the cost model predicts R^2 = {_num(pooled['r2'])} of the measured "
+                     f"log step times out of fold; a measurement's noise is {_pct(pooled['noise_cv'])}, the model's "
+                     f"misfit {_pct(pooled['residual_cv'])}, so each estimate weighs its own measurement "
+                     f"{_num(pooled['weight'])}.")
     if check:
         lines.append(
             f"Validated on {check['n']} members trained for real ({check['epochs']} epochs, {check['repeats']} repeats, "
@@ -202,6 +203,10 @@ def _cost_lines(costs: dict[str, Any]) -> list[str]:
             f"{check['median_abs_pct_error']:.1f}% (max {check['max_abs_pct_error']:.1f}%), against "
             f"{check['copied_median_abs_pct_error']:.1f}% for copying the representative's seconds; the same cell's "
             f"run-to-run variation was {check['run_to_run_pct'] if check['run_to_run_pct'] is not None else float('nan'):.1f}%.")
+        if check.get("table_median_abs_pct_error") is not None:
+            lines.append(f"Scaled from the representatives' seconds as recorded while the table was generated (under "
+                         f"other load), the median error is {check['table_median_abs_pct_error']:.1f}%: the recorded "
+                         "seconds carry that machine noise.")
     return [" ".join(lines), ""]
 
 
