@@ -78,7 +78,8 @@ def _latency_profile(args: argparse.Namespace) -> int:
     table = load_table(args.table, args.tables_dir)
     macro = table.manifest.generator.get("macro")
     if macro is None:
-        raise NasbenchError(f"table {table.name!r} records no network skeleton (generator.macro); profile a generated table")
+        raise NasbenchError(
+            f"table {table.name!r} records no network skeleton (generator.macro); profile a generated table")
     lut = profile(macro, args.device, batch=args.batch)
     out = args.out or Path(f"lut-{args.device}-{table.name}-b{args.batch}.json")
     lut.save(out)
@@ -131,8 +132,9 @@ def _latency_measure(args: argparse.Namespace) -> int:
     for column in columns:
         drift = manifest.generator["latency"][column]["drift"]
         print(f"{column}: measurement order explains {_pct(drift['order_share_before'])} of the log-latency variance "
-              f"before drift correction, {_pct(drift['order_share_after'])} after ({_pct(drift['order_share_column'])} in "
-              f"the column, the median of {drift['passes']} passes); pass-to-pass Spearman "
+              f"before drift correction, {_pct(drift['order_share_after'])} after "
+              f"({_pct(drift['order_share_column'])} in the column, the median of {drift['passes']} passes); "
+              f"pass-to-pass Spearman "
               f"{_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}")
     print(f"measured {', '.join(columns)}; table {manifest.name} now has latency columns {manifest.latency_devices}")
     return 0
@@ -168,6 +170,7 @@ def costs_line(costs: dict) -> str:
             f"order explains {_pct(drift.get('order_share_before'))} -> {_pct(drift.get('order_share_after'))} "
             f"of the log step-time variance")
     if check:
-        line += (f"; predicted vs measured epoch seconds on {check['n']} validated cells: median abs error {check['median_abs_pct_error']:.1f}% "
-                 f"(copying the representative's: {check['copied_median_abs_pct_error']:.1f}%)")
+        line += (f"; predicted vs measured epoch seconds on {check['n']} validated cells: median abs error "
+                 f"{check['median_abs_pct_error']:.1f}% (copying the representative's: "
+                 f"{check['copied_median_abs_pct_error']:.1f}%)")
     return line

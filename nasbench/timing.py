@@ -121,7 +121,9 @@ class ProtocolResult:
     cpu_seconds: float = 0.0  # process CPU time of all timed calls, resumed sessions included
 
 
-def schedule(items: np.ndarray, reference: int, every: int, seed: int, pass_index: int) -> tuple[np.ndarray, np.ndarray]:
+def schedule(
+    items: np.ndarray, reference: int, every: int, seed: int, pass_index: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(item timed at each step, whether that step times the reference) for one pass."""
     order = np.random.default_rng([seed, pass_index]).permutation(np.asarray(items, dtype=np.int64))
     starts = np.arange(0, len(order), every)

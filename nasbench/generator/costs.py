@@ -63,7 +63,8 @@ class CostSettings:
     validate_repeats: int = 3
 
     def __post_init__(self) -> None:
-        for name, low in (("steps", 1), ("warmup", 0), ("validate", 0), ("validate_epochs", 1), ("validate_repeats", 1)):
+        minimum = {"steps": 1, "warmup": 0, "validate": 0, "validate_epochs": 1, "validate_repeats": 1}
+        for name, low in minimum.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise NasbenchError(f"cost settings: {name} must be an integer >= {low}, got {value!r}")
@@ -253,7 +254,8 @@ def validate_costs(
         runs: dict[int, list[float]] = {member: [], rep: []}
         for r in range(settings.validate_repeats):
             for i in ((member, rep) if (k + r) % 2 == 0 else (rep, member)):  # alternate who goes first
-                runs[i].append(float(np.mean(train_architecture(all_cells()[i].ops, dataset, train, seed=0).epoch_seconds)))
+                record = train_architecture(all_cells()[i].ops, dataset, train, seed=0)
+                runs[i].append(float(np.mean(record.epoch_seconds)))
         if len(runs[member]) > 1:
             noise.append(abs(runs[member][0] / runs[member][1] - 1))
         measured, rep_measured = float(np.median(runs[member])), float(np.median(runs[rep]))

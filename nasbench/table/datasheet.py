@@ -176,7 +176,8 @@ def _latency_protocol_lines(protocols: dict[str, dict], devices: list[str]) -> l
         lines.append(f"| `{device}` | {meta.get('method', 'not recorded')} | {order} | {rho} |")
     network = next((m["network"] for m in protocols.values() if "network" in m), None)
     if network:
-        lines += ["", f"Timed network: {network}." + ("" if deployed else " Some columns did not time the deployed network.")]
+        note = "" if deployed else " Some columns did not time the deployed network."
+        lines += ["", f"Timed network: {network}.{note}"]
     return lines
 
 
@@ -187,8 +188,9 @@ def _cost_lines(costs: dict[str, Any]) -> list[str]:
     drift, pooled, check = costs.get("drift"), costs.get("pooling") or {}, costs.get("validation")
     if drift:
         lines.append(
-            f"Step times of all {drift['items']:,} cells took {costs.get('timing_cpu_seconds', 0) / 60:.1f} CPU-minutes "
-            f"({drift['passes']} passes, reference cell {drift['reference']} every {drift['every']} cells; order explains "
+            f"Step times of all {drift['items']:,} cells took {costs.get('timing_cpu_seconds', 0) / 60:.1f} "
+            f"CPU-minutes ({drift['passes']} passes, reference cell {drift['reference']} every {drift['every']} "
+            f"cells; order explains "
             f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])} of the log step-time variance, "
             f"pass-to-pass Spearman {_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}).")
     if pooled.get("used_model"):
@@ -198,11 +200,11 @@ def _cost_lines(costs: dict[str, Any]) -> list[str]:
                      f"{_num(pooled['weight'])}.")
     if check:
         lines.append(
-            f"Validated on {check['n']} members trained for real ({check['epochs']} epochs, {check['repeats']} repeats, "
-            f"beside their representatives): median absolute error of the predicted epoch seconds "
+            f"Validated on {check['n']} members trained for real ({check['epochs']} epochs, {check['repeats']} "
+            f"repeats, beside their representatives): median absolute error of the predicted epoch seconds "
             f"{check['median_abs_pct_error']:.1f}% (max {check['max_abs_pct_error']:.1f}%), against "
             f"{check['copied_median_abs_pct_error']:.1f}% for copying the representative's seconds; the same cell's "
-            f"run-to-run variation was {check['run_to_run_pct'] if check['run_to_run_pct'] is not None else float('nan'):.1f}%.")
+            f"run-to-run variation was {_pct(None if check['run_to_run_pct'] is None else check['run_to_run_pct'] / 100)}.")
         if check.get("table_median_abs_pct_error") is not None:
             lines.append(f"Scaled from the representatives' seconds as recorded while the table was generated (under "
                          f"other load), the median error is {check['table_median_abs_pct_error']:.1f}%: the recorded "
