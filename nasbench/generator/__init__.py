@@ -104,8 +104,9 @@ def generate(
     assemble_table: bool = True,
     costs: CostSettings | None = CostSettings(),
 ) -> Manifest | None:
-    """Train what is missing, time every cell's training step (``costs``; None skips it and
-    rows copy their representative's seconds), then write the table in ``out``."""
+    """Train what is missing, time every cell's training step (``costs``, in this process on
+    one thread, resumable; None skips it and rows copy their representative's seconds), then
+    write the table in ``out``."""
     from nasbench.datasets import load_dataset
 
     out = Path(out)

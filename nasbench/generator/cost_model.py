@@ -17,9 +17,10 @@ of all 15,625 cells can be pooled:
 
 Why trees and not an additive model: a least-squares fit of step time on the number of
 live and dead edges per op explained 92% of the variance of nb201-mnist1d's measured step
-times, but underestimated the cheap cells with 0-2 ops by 8-30%, and representatives are
-exactly the cheapest members: its member/representative ratios came out 5-8% too high.
-The trees' ratios were unbiased to ~1% on the same data (checked against the other pass).
+times, but underestimated the cheap cells with 0-2 ops by up to 30%, and representatives
+are exactly the cheapest members: its member/representative ratios came out 5-8% too high.
+The trees' ratios were unbiased to ~1% on the same data (fit on one pass, checked against
+the other).
 With fewer than ``MIN_CELLS`` cells (tiny tables) the measurements are used as they are.
 """
 

@@ -100,8 +100,9 @@ def step_timer(train: dict[str, Any], dataset: Any, steps: int, warmup: int) -> 
     with one intra-op thread the whole step, backward included, runs on it), and the
     fastest of ``steps`` is kept: on a shared machine the noise is time spent waiting for
     other processes and cache interference, which only ever add time. Measured on the
-    shared 2-core VM (load 4): pass-to-pass Spearman of 200 random cells 0.94 this way,
-    0.64-0.83 with wall-clock steps. Only the ratio of two cells' step times is used.
+    shared 2-core VM (load 4), 200 random cells, fastest of 3 steps: pass-to-pass Spearman
+    0.94 this way, 0.64-0.83 on the wall clock; all of nb201-mnist1d, fastest of 2 (the
+    default): 0.68 raw, 0.875 drift-corrected. Only the ratio of two cells' times is used.
     """
     import math
 
