@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +17,7 @@ from nasbench.oracle import TRIAL_MODES, Budget
 from nasbench.report import SYNTHETIC_WARNING
 from nasbench.resolution import read_resolution, verdict
 from nasbench.table import cited_identity, list_tables, load_table, read_table, resolve_table, verify_table
-
-LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
+from nasbench.cli_timing import add_timing_commands, costs_line, run_timing_command
 
 
 def _positive_int(text: str) -> int:
@@ -144,28 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--lr", type=_float, default=None)
     gen.add_argument("--channels", type=_positive_int, default=None)
     gen.add_argument("--cells-per-stage", type=_positive_int, default=None)
+    gen.add_argument("--no-costs", action="store_true",
+                     help="skip the cost stage (rows then copy their representative's epoch_seconds)")
+    add_timing_commands(commands, _Parser, _positive_int, _seed)
     from nasbench.calibration.command import add_parser as add_calibrate
 
     add_calibrate(commands)
-    latency = commands.add_parser("latency", help="measure latency columns of a generated table")
-    latency_cmd = latency.add_subparsers(dest="latency_command", required=True, parser_class=_Parser)
-    measure = latency_cmd.add_parser("measure", help="time every architecture on a runtime, then update the table")
-    measure.add_argument("table_dir", type=Path, help="folder of a generator run (nasbench generate --out)")
-    measure.add_argument("--runtime", choices=["torch", "ort", "cuda"], required=True,
-                         help="torch eager or ONNX Runtime on this CPU, or torch eager on the CUDA GPU")
-    measure.add_argument("--device", default=None,
-                         help="name of the device in the column name (default: cpu; for cuda the GPU's name)")
-    measure.add_argument("--batches", type=_positive_int, nargs="+", default=[1, 64])
-    measure.add_argument("--repeats", type=_positive_int, default=25)
-    prof = latency_cmd.add_parser("profile", help="time the ops of a table's networks on this machine (a LUT)")
-    prof.add_argument("--device", required=True, help="name for this machine, e.g. laptop")
-    prof.add_argument("--table", required=True, help="a generated table (its skeleton is profiled)")
-    prof.add_argument("--batch", type=_positive_int, default=1)
-    prof.add_argument("--out", type=Path, default=None, help="default: lut-DEVICE-TABLE-bBATCH.json")
-    fill = latency_cmd.add_parser("fill", help="estimate a device's latency column from its LUT")
-    fill.add_argument("--device", required=True)
-    fill.add_argument("--table", required=True, help="a generator folder (it gains the estimated column)")
-    fill.add_argument("--lut", type=Path, default=None, help="default: lut-DEVICE-TABLE-b1.json")
     return parser
 
 
@@ -198,8 +180,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _query(args)
     if args.command == "generate":
         return _generate(args)
-    if args.command == "latency":
-        return _latency(args)
+    if args.command in ("latency", "costs"):
+        return run_timing_command(args)
     if args.command == "compare":
         return _compare(args)
     if args.command == "calibrate":
@@ -207,71 +189,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return calibrate(args)
     return _run(args)
-
-
-def _latency(args: argparse.Namespace) -> int:
-    if not LATENCY_DEVICE.fullmatch(getattr(args, "device", None) or "cpu"):
-        raise NasbenchError(f"--device: {args.device!r} must be lowercase letters, digits and '-'")
-    if args.latency_command == "profile":
-        return _latency_profile(args)
-    if args.latency_command == "fill":
-        return _latency_fill(args)
-    return _latency_measure(args)
-
-
-def _latency_profile(args: argparse.Namespace) -> int:
-    from nasbench.latency.lut import profile
-
-    table = load_table(args.table, args.tables_dir)
-    macro = table.manifest.generator.get("macro")
-    if macro is None:
-        raise NasbenchError(f"table {table.name!r} records no network skeleton (generator.macro); profile a generated table")
-    lut = profile(macro, args.device, batch=args.batch)
-    out = args.out or Path(f"lut-{args.device}-{table.name}-b{args.batch}.json")
-    lut.save(out)
-    print(f"base network {lut.base_ms:.3f} ms; per-op ms by stage:")
-    for stage, costs in enumerate(lut.op_ms):
-        print(f"  stage {stage}: " + ", ".join(f"{op} {ms:.3f}" for op, ms in costs.items() if op != "none"))
-    print(f"wrote {out}")
-    return 0
-
-
-def _latency_fill(args: argparse.Namespace) -> int:
-    from scipy.stats import spearmanr
-
-    from nasbench.generator import generate, load_config
-    from nasbench.latency.lut import LatencyLUT
-    from nasbench.latency.table import write_estimates
-
-    folder = resolve_table(args.table, args.tables_dir)
-    lut = LatencyLUT.load(args.lut or Path(f"lut-{args.device}-{folder.name}-b1.json"))
-    config = load_config(folder)
-    column = write_estimates(folder, lut)
-    manifest = generate(folder, config, workers=1, progress=False)
-    table = read_table(folder)
-    estimate = table.latency(column)[table.indices]
-    print(f"filled {column} for {len(estimate)} architectures (median {np.median(estimate):.3f} ms)")
-    measured = f"{lut.device}-torch-b{lut.batch}"
-    if measured in manifest.latency_devices:
-        rho = spearmanr(estimate, table.latency(measured)[table.indices])[0]
-        print(f"Spearman vs measured {measured} over {len(estimate)} architectures: {rho:.3f}")
-    return 0
-
-
-def _latency_measure(args: argparse.Namespace) -> int:
-    from nasbench.generator import generate, load_config
-    from nasbench.latency.table import measure_table
-
-    config = load_config(args.table_dir)
-    device = args.device
-    if device is None:
-        from nasbench.latency.measure import gpu_device_name
-
-        device = gpu_device_name() if args.runtime == "cuda" else "cpu"
-    columns = measure_table(args.table_dir, args.runtime, device, tuple(args.batches), repeats=args.repeats)
-    manifest = generate(args.table_dir, config, workers=1)
-    print(f"measured {', '.join(columns)}; table {manifest.name} now has latency columns {manifest.latency_devices}")
-    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -298,11 +215,15 @@ def _generate(args: argparse.Namespace) -> int:
         indices=tuple(range(args.archs)) if args.archs else None, chunk_size=args.chunk_size,
     )
     _check_device(args.device)
+    from nasbench.generator import CostSettings
+
     manifest = generate(args.out, config, workers=args.workers, scheduler=args.scheduler, device=args.device,
-                        stack=args.stack)
+                        stack=args.stack, costs=None if args.no_costs else CostSettings())
     hours = manifest.generator["train_seconds"] / 3600
     print(f"wrote {manifest.name}: {manifest.rows} rows ({manifest.num_archs} architectures x {len(manifest.seeds)} seeds, "
           f"{manifest.generator['trainings']} trainings, {hours:.2f} core-hours of training) to {args.out}")
+    if not args.no_costs:
+        print(costs_line(manifest.generator["costs"]))
     return 0
 
 

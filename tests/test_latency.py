@@ -1,4 +1,4 @@
-"""Latency: timing statistics, both runtimes, and latency columns in a generated table."""
+"""Latency: timing statistics, both runtimes, and drift-free latency columns in a generated table."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_cuda_runtime_without_a_gpu_is_a_clear_error(tmp_path, capsys):
         measure_model(build_model(["none"] * 6, MACRO), MACRO.input_shape, "cuda")
     config = GeneratorConfig(name="nogpu", dataset="digits", seeds=(0,), train={"epochs": 1, "preset": "tiny"},
                              indices=(0, 1), chunk_size=2)
-    generate(tmp_path / "nogpu", config, progress=False, workers=1)
+    generate(tmp_path / "nogpu", config, progress=False, workers=1, costs=None)
     assert main(["latency", "measure", str(tmp_path / "nogpu"), "--runtime", "cuda"]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
 
@@ -76,17 +76,40 @@ def test_unknown_runtime():
         measure_model(build_model(["none"] * 6, MACRO), MACRO.input_shape, "tensorrt")
 
 
-def test_latency_columns_join_the_table(tmp_path):
+def test_latency_columns_join_the_table(tmp_path, monkeypatch):
+    """Drift-free protocol end to end: random order, reference re-timed, 2 passes, the
+    deployed network (nn.AvgPool), a column folder replaced whole, its report in the manifest."""
+    import nasbench.latency.measure as measure
+    from nasbench.generator import reassemble
+    from nasbench.latency.table import latency_dir
+    from nasbench.timing import TimingProtocol
+
     out = tmp_path / "lat"
     config = GeneratorConfig(name="lat", dataset="digits", seeds=(0,), train={"epochs": 1, "preset": "tiny"},
                              indices=tuple(range(6)), chunk_size=3)
-    generate(out, config, progress=False)
-    measure_table(out, "torch", batches=(1, 8), chunk_size=4, warmup=1, repeats=3, progress=False)
-    manifest = generate(out, config, progress=False)  # nothing left to train: re-assemble
+    generate(out, config, progress=False, costs=None)
+    legacy = latency_dir(out, "cpu-torch-b1")
+    legacy.mkdir(parents=True)
+    for name in ("00000.parquet", "00001.parquet"):  # a v1 column, measured in index-order chunks
+        (legacy / name).write_bytes(b"stale")
+    timed = []
+    real = measure.measure_model
+    monkeypatch.setattr(measure, "measure_model", lambda model, *a, **k: timed.append(model) or real(model, *a, **k))
+    measure_table(out, "torch", batches=(1, 8), protocol=TimingProtocol(every=4), warmup=1, repeats=3, progress=False)
+    assert len(timed) == 1 + 2 * (6 + 3)  # a warm-up, then 2 passes of 6 cells and 3 reference timings
+    pools = [m for m in timed if any(isinstance(x, (torch.nn.AvgPool1d, torch.nn.AvgPool2d)) for x in m.modules())]
+    assert pools and not any(type(x).__name__ == "_ShiftAvgPool3" for m in timed for x in m.modules())
+    assert sorted(p.name for p in legacy.iterdir()) == ["00000.parquet", "protocol.json"]
+    manifest = reassemble(out)
     assert manifest.latency_devices == ["cpu-torch-b1", "cpu-torch-b8"]
+    meta = manifest.generator["latency"]["cpu-torch-b1"]
+    assert meta["deployed_network"] is True and "nn.AvgPool" in meta["network"]
+    assert meta["drift"]["passes"] == 2 and meta["drift"]["every"] == 4 and meta["drift"]["items"] == 6
+    assert meta["method"].startswith("measured: random order")
     table = read_table(out)
     assert verify_table(table) == []
     assert np.all(table.latency("cpu-torch-b1")[table.indices] > 0)
+    assert np.all(table.to_pandas()["latency_cpu-torch-b8_spread_ms"] >= 0)
 
 
 def test_lut_profile_estimates_and_round_trips(tmp_path):

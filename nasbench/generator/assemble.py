@@ -1,5 +1,8 @@
-"""Turns finished chunk files into a table: every member gets its representative's curves,
-its own analytic params/FLOPs, and any latency columns measured for it."""
+"""Turns finished chunk files into a table: every member gets its representative's accuracy
+and loss curves, its own analytic params/FLOPs, its own training cost (the representative's
+epoch_seconds scaled by the measured step-time ratio, once the cost stage has run, see
+nasbench.generator.costs) and any latency columns measured for it. The manifest's
+generator section records how costs and each latency column were obtained."""
 
 from __future__ import annotations
 
@@ -33,6 +36,16 @@ def write_chunk(out: Path, chunk_id: str, columns: dict[str, list]) -> None:
         pq.write_table(pa.table(columns), tmp, compression="zstd")
 
 
+def _scaled(curves: pa.Array | pa.ChunkedArray, scale: np.ndarray) -> pa.ListArray:
+    """List column ``curves`` with row i multiplied by ``scale[i]`` (float32)."""
+    if isinstance(curves, pa.ChunkedArray):
+        curves = curves.combine_chunks()
+    lengths = curves.value_lengths().to_numpy(zero_copy_only=False)
+    values = curves.flatten().to_numpy(zero_copy_only=False).astype(np.float64) * np.repeat(scale, lengths)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.astype(np.float32)))
+
+
 def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict, description: str) -> Manifest:
     """Write the table's shards (one per seed) and manifest from the chunk files."""
     from nasbench.models.costs import count_costs
@@ -44,9 +57,11 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
     train = TrainConfig(**config.train)
     macro = train.macro(dataset_info["input_shape"], dataset_info["num_classes"])
     costs = np.asarray([count_costs(c.ops, macro) for c in cells], dtype=np.int64)
-    from nasbench.latency.table import latency_arrays
+    from nasbench.generator.costs import cost_scale
+    from nasbench.latency.table import column_protocol, latency_arrays
 
     devices, latency = latency_arrays(out, plan.members)
+    scale, cost_info = cost_scale(out, plan)
     writer = TableWriter(out, latency_devices=devices)
     train_seconds = 0.0
     for seed in config.seeds:
@@ -58,6 +73,8 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
         order = {int(i): k for k, i in enumerate(done["arch_index"].to_numpy())}
         rows = np.asarray([order[int(r)] for r in plan.representative])
         columns = {name: done[name].take(pa.array(rows)) for name in CURVE_COLUMNS}
+        if scale is not None:  # each row's own cost, not its representative's
+            columns["epoch_seconds"] = _scaled(columns["epoch_seconds"], scale)
         train_seconds += float(np.sum([np.sum(c) for c in done["epoch_seconds"].to_pylist()]))
         columns.update(
             arch_index=plan.members.astype(np.int32),
@@ -80,6 +97,8 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
                   "input_shape": list(macro.input_shape), "num_classes": macro.num_classes},
         "trainings": plan.trainings,
         "train_seconds": round(train_seconds, 1),
+        "costs": cost_info,
+        "latency": {column: column_protocol(out, column) for column in devices},
     }
     return writer.finalize(
         name=config.name,

@@ -150,6 +150,68 @@ def _dataset_source(name: str) -> str:
     return doc.strip().splitlines()[0]
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _latency_protocol_lines(protocols: dict[str, dict], devices: list[str]) -> list[str]:
+    """How each latency column was measured: protocol, timed network, drift before/after."""
+    lines = ["How each column was measured: the share of the variance of log-latency explained by measurement "
+             "order in one pass, raw and drift-corrected, and in the column (the median over passes; target < 5%); "
+             "the Spearman correlation between passes, raw and corrected:", "",
+             "| column | protocol | order explains: raw -> corrected (column) | pass-to-pass Spearman |",
+             "|---|---|---|---|"]
+    deployed = True
+    for device in devices:
+        meta = protocols.get(device, {})
+        deployed &= bool(meta.get("deployed_network", True))
+        drift = meta.get("drift")
+        order = (f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])} "
+                 f"({_pct(drift.get('order_share_column'))})" if drift else "not measured")
+        rho = f"{_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}" if drift else "n/a"
+        lines.append(f"| `{device}` | {meta.get('method', 'not recorded')} | {order} | {rho} |")
+    network = next((m["network"] for m in protocols.values() if "network" in m), None)
+    if network:
+        note = "" if deployed else " Some columns did not time the deployed network."
+        lines += ["", f"Timed network: {network}.{note}"]
+    return lines
+
+
+def _cost_lines(costs: dict[str, Any]) -> list[str]:
+    """How each row's epoch_seconds were obtained, and how well that was validated."""
+    method = costs.get("method", "not recorded (v1 tables copy each class's representative's seconds)")
+    lines = [f"Per-row `epoch_seconds`: {method}."]
+    drift, pooled, check = costs.get("drift"), costs.get("pooling") or {}, costs.get("validation")
+    if drift:
+        lines.append(
+            f"Step times of all {drift['items']:,} cells took {costs.get('timing_cpu_seconds', 0) / 60:.1f} "
+            f"CPU-minutes ({drift['passes']} passes, reference cell {drift['reference']} every {drift['every']} "
+            f"cells; order explains "
+            f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])} of the log step-time variance, "
+            f"pass-to-pass Spearman {_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}).")
+    if pooled.get("used_model"):
+        lines.append(f"Pooled across similar cells: the cost model predicts R^2 = {_num(pooled['r2'])} of the measured "
+                     f"log step times out of fold; a measurement's noise is {_pct(pooled['noise_cv'])}, the model's "
+                     f"misfit {_pct(pooled['residual_cv'])}, so each estimate weighs its own measurement "
+                     f"{_num(pooled['weight'])}.")
+    if check:
+        lines.append(
+            f"Validated on {check['n']} members trained for real ({check['epochs']} epochs, {check['repeats']} "
+            f"repeats, beside their representatives): median absolute error of the predicted epoch seconds "
+            f"{check['median_abs_pct_error']:.1f}% (max {check['max_abs_pct_error']:.1f}%), against "
+            f"{check['copied_median_abs_pct_error']:.1f}% for copying the representative's seconds; the same cell's "
+            f"run-to-run variation was {_pct(None if check['run_to_run_pct'] is None else check['run_to_run_pct'] / 100)}.")
+        if check.get("table_median_abs_pct_error") is not None:
+            lines.append(f"Scaled from the representatives' seconds as recorded while the table was generated (under "
+                         f"other load), the median error is {check['table_median_abs_pct_error']:.1f}%: the recorded "
+                         "seconds carry that machine noise.")
+    return [" ".join(lines), ""]
+
+
 def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> str:
     """The datasheet's Markdown text."""
     m = table.manifest
@@ -188,7 +250,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         + ", global average pooling, linear classifier.",
         "- Training: " + ", ".join(f"{k}={v}" for k, v in sorted(train.items()) if v is not None) + ".",
         f"- Seeds {m.seeds}; each isomorphism class is trained once per seed through its cheapest member "
-        f"(`trained_as`) and its row copied to every member: {len(figures.unique):,} unique trainings per seed.",
+        f"(`trained_as`) and its accuracy and loss curves copied to every member: {len(figures.unique):,} unique trainings per seed.",
         f"- Device: `{table.to_pandas()['train_device'].iloc[0]}`; versions: "
         + ", ".join(f"{k} {v}" for k, v in sorted(m.versions.items())) + ".",
         "",
@@ -224,6 +286,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
             lines += ["", "Spearman correlation between the columns, over all architectures:", "",
                       "| column | column | Spearman |", "|---|---|---|"]
             lines += [f"| `{a}` | `{b}` | {rho:.3f} |" for (a, b), rho in figures.latency_spearman.items()]
+        lines += ["", *_latency_protocol_lines(gen.get("latency") or {}, table.latency_devices)]
         lines.append("")
     hours = figures.train_seconds / 3600
     lines += [
@@ -233,6 +296,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         f"({hours:.2f} core-hours: one single-threaded worker process per core), "
         f"{figures.train_seconds / max(figures.trainings, 1):.2f} s per training.",
         "",
+        *_cost_lines(gen.get("costs") or {}),
     ]
     if notes:
         lines += ["## Notes", "", notes.strip(), ""]
