@@ -37,7 +37,7 @@ Call :func:`init_worker` once per worker process: one thread per process, one pr
 per core.
 
 :data:`CALIBRATED` holds the configs calibrated for the shipped tables
-(``python -m nasbench.calibrate``).
+(the v1 script ``python -m nasbench.calibrate``, since replaced by ``nasbench calibrate``).
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-# Calibrated with python -m nasbench.calibrate: 60 archs from distinct isomorphism classes
+# Calibrated with the v1 script (python -m nasbench.calibrate, replaced by `nasbench calibrate`): 60 archs from distinct isomorphism classes
 # (each trained through its cheapest member), seeds 0 and 1, 1 thread per process, on a
 # shared 2-core VM. One stage (no reduction blocks): with the 3-stage "tiny" skeleton even
 # an all-skip cell reaches 94% (mnist1d) / 99% (digits) and the seed-to-seed Spearman of

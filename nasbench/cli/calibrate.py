@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from nasbench.atomic import atomic_write_text
+from nasbench.cli.args import positive_int
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: Any) -> None:
     """Register the ``calibrate`` command."""
     cal = commands.add_parser(
         "calibrate", help="train a fixed stratified architecture sample under each config of a study file")
     cal.add_argument("study", type=Path, help="study file (JSON; see nasbench.calibration.study)")
     cal.add_argument("--out", type=Path, required=True, help="results folder (one JSON per config; resumable)")
     cal.add_argument("--only", nargs="+", default=None, metavar="CONFIG", help="run only these configs")
-    cal.add_argument("--workers", type=int, default=1, help="worker processes, one torch thread each")
+    cal.add_argument("--workers", type=positive_int, default=1, help="worker processes, one torch thread each")
     cal.add_argument("--report", action="store_true", help="do not train; print the table of what is there")
 
 

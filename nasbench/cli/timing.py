@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasbench.cli.args import Parser, positive_int, seed_arg
 from nasbench.errors import NasbenchError
 from nasbench.table import load_table, read_table, resolve_table
 
 LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-def add_timing_commands(
-    commands: Any, parser_class: type[argparse.ArgumentParser],
-    positive_int: Callable[[str], int], seed: Callable[[str], int],
-) -> None:
-    """Add the ``latency`` and ``costs`` command groups to ``commands`` (argparse subparsers),
-    with the CLI's parser class and argument types."""
+def add_commands(commands: Any) -> None:
+    """Add the ``latency`` and ``costs`` command groups to ``commands`` (argparse subparsers)."""
+    parser_class, seed = Parser, seed_arg
     latency = commands.add_parser("latency", help="measure latency columns of a generated table")
     latency_cmd = latency.add_subparsers(dest="latency_command", required=True, parser_class=parser_class)
     measure = latency_cmd.add_parser("measure", help="time every architecture on a runtime, then update the table")

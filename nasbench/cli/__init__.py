@@ -1,0 +1,55 @@
+"""The ``nasbench`` command line, one module per command group. User errors print one line
+and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from nasbench import __version__
+from nasbench.cli import calibrate, generate, search, tables, timing
+from nasbench.cli.args import Parser
+from nasbench.errors import NasbenchError
+
+__all__ = ["build_parser", "main"]
+
+HANDLERS = {
+    "tables": tables.run, "query": search.query_command, "run": search.run_command,
+    "compare": search.compare_command, "generate": generate.generate_command,
+    "latency": timing.run_timing_command, "costs": timing.run_timing_command, "calibrate": calibrate.run,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command group."""
+    parser = Parser(prog="nasbench", description="Tabular NAS benchmarks: tables, oracle, strategies.")
+    parser.add_argument("--version", action="version", version=f"nasbench {__version__}")
+    parser.add_argument(
+        "--tables-dir", action="append", default=[], metavar="DIR",
+        help="extra folder to search for tables (repeatable; also $NASBENCH_TABLES)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for group in (tables, search, generate, timing, calibrate):
+        group.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 verification failed, 2 user error)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (status 2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 0
+    try:
+        return HANDLERS[args.command](args)
+    except NasbenchError as exc:
+        print(f"nasbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nasbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into head & co.: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,146 @@
+"""``nasbench query``, ``run`` and ``compare``: look up, search and compare on a table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench.cli.args import float_arg, param_arg, positive_int, seed_arg
+from nasbench.errors import (
+    InvalidBudgetError,
+    NasbenchError,
+)
+from nasbench.oracle import TRIAL_MODES, Budget
+from nasbench.report import SYNTHETIC_WARNING
+from nasbench.table import cited_identity, load_table
+
+
+def add_commands(commands: Any) -> None:
+    """Register the ``query``, ``run`` and ``compare`` commands."""
+    query = commands.add_parser("query", help="look up one architecture in a table")
+    query.add_argument("arch", help="NAS-Bench-201 string or integer index")
+    query.add_argument("--table", required=True)
+
+    run = commands.add_parser("run", help="run a search strategy over many seeds and report regret")
+    run.add_argument("strategy", help="registered name (e.g. random) or path/to/file.py:ClassName")
+    run.add_argument("--table", required=True)
+    run.add_argument("--budget", type=int, default=None, help="queries per run")
+    run.add_argument("--seconds", type=float_arg, default=None, help="simulated seconds per run")
+    run.add_argument("--seeds", type=positive_int, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
+    run.add_argument("--first-seed", type=seed_arg, default=0)
+    run.add_argument("--trial", choices=TRIAL_MODES, default="sample",
+                     help="answer each query with one sampled training seed (default) or the seed mean")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", type=param_arg,
+                     help="strategy hyperparameter (repeatable; VALUE is JSON or a bare string)")
+    run.add_argument("--latency-device", default=None, metavar="DEVICE",
+                     help="latency column strategies may look up for free (e.g. cpu-torch-b1)")
+    run.add_argument("--max-latency", type=float_arg, default=None, metavar="MS",
+                     help="latency-constrained search: only architectures at most this fast count")
+    run.add_argument("--objective", choices=("regret", "hypervolume"), default=None,
+                     help="score runs by regret or by the hypervolume gap to the accuracy-latency front "
+                          "(default: hypervolume for multi-objective strategies, else regret)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="write the full result (JSON) here, and the anytime plot beside it (.png)")
+    run.add_argument("--plot", type=Path, default=None, help="write the anytime plot (PNG) here")
+    compare = commands.add_parser("compare", help="compare saved results (nasbench run --out) in a table and a plot")
+    compare.add_argument("results", type=Path, nargs="+", help="result JSON files")
+    compare.add_argument("--labels", nargs="+", default=None, help="one label per result (default: strategy names)")
+    compare.add_argument("--plot", type=Path, default=None, help="write the overlaid anytime curves (PNG) here")
+
+
+def query_command(args: argparse.Namespace) -> int:
+    table = load_table(args.table, args.tables_dir)
+    record = table.record(args.arch)
+    seeds = record["seeds"]
+    print(f"{record['arch_str']}  (index {record['arch_index']}, hash {record['arch_hash']})")
+    if record["trained_as"] != record["arch_index"]:
+        print(f"isomorphic to index {record['trained_as']}, whose training run is shared")
+    print(f"params {record['params']:,}   flops {record['flops']:,}")
+    for name in ("valid_acc", "test_acc", "train_seconds"):
+        values = ", ".join(f"{v:.2f}" for v in record[name])
+        print(f"{name:<14} mean {np.mean(record[name]):7.2f}   seeds {seeds}: {values}")
+    for device, ms in record["latency_ms"].items():
+        print(f"latency {device:<20} {ms:.3f} ms")
+    if table.manifest.synthetic:
+        print(f"note: table {table.name!r} is {SYNTHETIC_WARNING}")
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from nasbench.report import anytime_report, plot_anytime
+    from nasbench.study import StudyFailed, run_study
+    from strategies import get_strategy
+
+    budget = Budget(queries=args.budget, seconds=args.seconds)
+    strategy_cls = get_strategy(args.strategy)
+    table = load_table(args.table, args.tables_dir)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    params = dict(args.param)
+    try:
+        result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
+                           latency_device=args.latency_device, max_latency=args.max_latency,
+                           objective=args.objective)
+    except StudyFailed as exc:
+        if args.out and exc.result.runs:
+            exc.result.save(args.out)
+            raise NasbenchError(f"{exc} (in {args.out})") from None
+        raise
+    empty = [run.seed for run in result.runs if len(run.trajectory) == 0]
+    if empty:
+        raise InvalidBudgetError(
+            f"budget: {budget.seconds:g} simulated seconds does not cover a single query (seed {empty[0]})"
+            if budget.seconds is not None else f"budget: seed {empty[0]} made no query"
+        )
+    plot = args.plot or (args.out.with_suffix(".png") if args.out else None)
+    if args.out:
+        result.save(args.out)
+    if plot:
+        plot_anytime([result], [result.strategy], plot)
+    print(anytime_report(result))
+    if result.multi_objective:
+        print()
+        print(front_report(table, result))
+    if args.out or plot:
+        print()
+    for path in (args.out, plot):
+        if path:
+            print(f"wrote {path}")
+    return 0
+
+
+def front_report(table, result) -> str:
+    """The Pareto front found by the first seed (validation-chosen, scored on test)."""
+    from nasbench.pareto import front_of
+
+    run = result.runs[0]
+    front = front_of(table, run.trajectory, result.latency_device)
+    lines = [f"Pareto front found by seed {run.seed} ({len(front)} architectures; test accuracy, "
+             f"{result.latency_device} latency)"]
+    for row in front:
+        lines.append(f"  {row['test_acc']:6.2f}%  {row['latency_ms']:8.3f} ms  {row['arch_str']}  (index {row['arch_index']})")
+    return "\n".join(lines)
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from nasbench.report import compare_report, plot_anytime
+    from nasbench.study import StudyResult
+
+    results = [StudyResult.load(path) for path in args.results]
+    labels = args.labels or [r.strategy for r in results]
+    if len(labels) != len(results):
+        raise NasbenchError(f"--labels: {len(labels)} labels for {len(results)} result files")
+    repeated = {label for label in labels if labels.count(label) > 1}
+    labels = [f"{label} ({path.stem})" if label in repeated else label for label, path in zip(labels, args.results)]
+    kinds = {r.objective for r in results}
+    if len(kinds) > 1:
+        raise NasbenchError(f"results: cannot overlay different measures ({', '.join(sorted(kinds))})")
+    identities = [cited_identity(r.table, r.table_sha256, args.tables_dir) for r in results]
+    print(compare_report(results, labels, identities))
+    if args.plot:
+        plot_anytime(results, labels, args.plot)
+        print(f"\nwrote {args.plot}")
+    return 0
+
