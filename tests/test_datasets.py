@@ -153,7 +153,7 @@ def test_unknown_name_and_bad_seed() -> None:
     assert isinstance(info.value, KeyError) and "\n" not in str(info.value)
     with pytest.raises(ValueError, match="split_seed"):
         load_dataset("digits", split_seed=-1)
-    assert DATASETS.names() == ["cifar10", "digits", "mnist1d"]
+    assert DATASETS.names() == ["cifar10", "digits", "mnist1d", "mnist1d-hard"]
 
 
 def test_mnist1d_variant_sizes_difficulty_and_checksum() -> None:

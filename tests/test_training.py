@@ -179,7 +179,7 @@ def test_init_worker_rejects_bad_thread_counts(threads: object) -> None:
 
 @pytest.mark.parametrize("name", sorted(CALIBRATED))
 def test_calibrated_configs_build_for_their_dataset(name: str) -> None:
-    shape = {"digits": (1, 8, 8), "mnist1d": (1, 40)}[name]
+    shape = {"digits": (1, 8, 8), "mnist1d": (1, 40), "mnist1d-hard": (1, 40)}[name]
     macro = CALIBRATED[name].macro(shape, 10)
     model = build_model(MIXED, macro)
     assert model(torch.zeros(2, *shape)).shape == (2, 10)
