@@ -58,6 +58,7 @@ def test_study_runs_resumes_and_reports(tmp_path: Path, capsys: pytest.CaptureFi
     assert all(len(r["valid_acc"]) == 2 and r["cpu_seconds"] > 0 for r in results)
     table = capsys.readouterr().out
     assert "| digits-e1 | 8 |" in table and (out / "README.md").read_text() == table
+    assert (out / "study.png").stat().st_size > 1000 and "![resolution against cost](study.png)" in table
     before = (out / "digits-e1.json").read_text()
     assert main(["calibrate", str(path), "--out", str(out)]) == 0  # nothing left to train
     assert (out / "digits-e1.json").read_text() == before

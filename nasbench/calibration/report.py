@@ -82,3 +82,37 @@ def describe_configs(rows: Sequence[ConfigSummary]) -> str:
         train = ", ".join(f"{k}={v}" for k, v in c.train.items())
         out.append(f"- `{c.name}`: dataset {data}; train {train}" + (f". {c.note}" if c.note else ""))
     return "\n".join(out)
+
+
+def plot_study(rows: Sequence[ConfigSummary], path: str | Path, budget_hours: float = 25.0) -> Path | None:
+    """Resolution against cost, one point per finished config: the seed agreement overall
+    and in the top 10%, and the top 1%'s spread over its seed noise (1 = as large as the
+    noise), against a full table's core-hours, with the budget marked. None if no config
+    has finished."""
+    done = [r for r in rows if r.figures is not None]
+    if not done:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
+    panels = (("seed_spearman", "seed-to-seed Spearman", 0.97), ("top10_spearman", "top-10% split-half Spearman", 0.7),
+              ("ratio", "top-1% spread / seed noise", 1.0))
+    for ax, (field, label, target) in zip(axes, panels):
+        for r in done:
+            f = r.figures
+            y = f.top1_spread / f.top1_noise if field == "ratio" else getattr(f, field)
+            ax.scatter(r.table_core_hours, y, s=30)
+            ax.annotate(r.config.name, (r.table_core_hours, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.axhline(target, color="green", lw=0.8, ls="--", label="target")
+        ax.axvline(budget_hours, color="red", lw=0.8, ls=":", label="budget")
+        ax.set_xlabel("core-hours for a 3-seed table")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

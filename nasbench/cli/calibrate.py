@@ -23,7 +23,7 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train what is missing, then print (and write OUT/README.md with) the study's table."""
-    from nasbench.calibration.report import describe_configs, markdown_table, summarise
+    from nasbench.calibration.report import describe_configs, markdown_table, plot_study, summarise
     from nasbench.calibration.sample import sample_from_table
     from nasbench.calibration.study import Study, run_config
     from nasbench.table import load_table
@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     text = (f"Calibration study {args.study}: {len(sample)} classes sampled from {sample.reference} "
             f"(stratified, sample seed {sample.seed}), seeds {list(study.seeds)}.\n\n"
             f"{markdown_table(rows)}\n\n{describe_configs(rows)}\n")
+    plot = plot_study(rows, Path(args.out) / "study.png")
+    if plot is not None:
+        text += f"\n![resolution against cost]({plot.name})\n"
     print(text, end="")
     atomic_write_text(Path(args.out) / "README.md", text)
     return 0
