@@ -171,8 +171,10 @@ def test_datasheet_of_a_generated_table(generated, tmp_path, copy_table, capsys)
 
     assert main(["tables", "datasheet", str(folder)]) == 0
     text = (folder / "README.md").read_text()
-    for heading in ("## Dataset and split", "## Network and training", "## Accuracy", "## Generation cost"):
+    for heading in ("## Dataset and split", "## Network and training", "## Accuracy", "## Resolution",
+                    "## Generation cost"):
         assert heading in text
+    assert f"`nasbench tables resolution {folder.name}`" in text and "Verdict: " in text
     assert f"| 0 vs 1 | {agreement.spearman:.3f} |" in text
     assert table.sha256 in text and "accuracy.png" in text
     assert (folder / "accuracy.png").read_bytes()[:4] == b"\x89PNG"

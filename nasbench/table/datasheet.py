@@ -173,7 +173,8 @@ def _latency_protocol_lines(protocols: dict[str, dict], devices: list[str]) -> l
         order = (f"{_pct(drift['order_share_before'])} -> {_pct(drift['order_share_after'])} "
                  f"({_pct(drift.get('order_share_column'))})" if drift else "not measured")
         rho = f"{_num(drift['spearman_before'])} -> {_num(drift['spearman_after'])}" if drift else "n/a"
-        lines.append(f"| `{device}` | {meta.get('method', 'not recorded')} | {order} | {rho} |")
+        method = meta.get("method", "not recorded (v1 tables: one pass in index order, no drift correction)")
+        lines.append(f"| `{device}` | {method} | {order} | {rho} |")
     network = next((m["network"] for m in protocols.values() if "network" in m), None)
     if network:
         note = "" if deployed else " Some columns did not time the deployed network."
@@ -212,6 +213,17 @@ def _cost_lines(costs: dict[str, Any]) -> list[str]:
     return [" ".join(lines), ""]
 
 
+def _resolution_section(table: Table) -> list[str]:
+    """How finely the table resolves its top (nasbench.resolution), with the command that computes it."""
+    from nasbench.resolution import resolution_lines, table_resolution, verdict
+
+    res = table_resolution(table)
+    return ["## Resolution", "",
+            f"Computed by `nasbench tables resolution {table.name}` over the {res.archs:,} unique trainings x "
+            f"{res.seeds} seeds (definitions in `nasbench/resolution.py`; targets of issue 9):", "",
+            *resolution_lines(res), "", f"Verdict: {verdict(res)}.", ""]
+
+
 def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> str:
     """The datasheet's Markdown text."""
     m = table.manifest
@@ -228,7 +240,9 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         "",
         m.description,
         "",
-        f"- Table sha256 `{table.sha256}` (data identity, cited by results); schema v{m.schema_version}; {m.rows:,} rows "
+        f"- Table sha256 `{table.sha256}` (data identity, cited by results; result files written before the "
+        f"identity was defined cite the whole-manifest sha256 `{m.legacy_sha256}`, which also names this table); "
+        f"schema v{m.schema_version}; {m.rows:,} rows "
         f"({len(present):,} architectures x {len(m.seeds)} seeds), {m.epochs} epoch{'s' if m.epochs != 1 else ''} of curves.",
         f"- Rebuild: `nasbench generate --space {m.space} --dataset {data.get('name')} --seeds "
         f"{' '.join(map(str, m.seeds))} --out tables/{m.name}` (resumable; then `nasbench latency ...`, "
@@ -278,6 +292,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         *_best_rows(table, figures, 10),
         "",
     ]
+    lines += _resolution_section(table)
     if figures.latency:
         lines += ["## Latency", "", "Median inference latency per architecture (one thread, ms):", "",
                   "| device column | min | median | max |", "|---|---|---|---|"]
