@@ -80,16 +80,26 @@ def weighted_spearman(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None =
     return float(cov / math.sqrt(var)) if var > 0 else math.nan
 
 
-def top_set(score: np.ndarray, q: float, weights: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the top ``q`` share of the population by ``score`` (at least 3 rows):
-    rows are taken best first while the weight above them is below ``q`` of the total."""
+def top_weights(score: np.ndarray, q: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, effective weights) of the top ``q`` share of the population by ``score``:
+    rows are taken best first, the row on the boundary only with the weight left below
+    ``q`` (so a heavy row cannot overshoot the share); at least 3 rows are kept, with their
+    full weight when the share itself holds fewer (small unweighted inputs)."""
     if not 0 < q <= 1:
         raise ValueError(f"q: need a share in (0, 1], got {q!r}")
     w = _weights(len(score), weights)
     order = np.argsort(-np.asarray(score, dtype=np.float64), kind="mergesort")
     above = np.cumsum(w[order]) - w[order]
-    count = max(3, int(np.count_nonzero(above < q * w.sum() - 1e-9)))
-    return order[: min(count, len(order))]
+    effective = np.minimum(w[order], np.clip(q * w.sum() - above, 0, None))
+    count = max(3, int(np.count_nonzero(effective > 1e-12)))
+    count = min(count, len(order))
+    effective[:count] = np.where(effective[:count] > 1e-12, effective[:count], w[order][:count])
+    return order[:count], effective[:count]
+
+
+def top_set(score: np.ndarray, q: float, weights: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the top ``q`` share of the population by ``score`` (see :func:`top_weights`)."""
+    return top_weights(score, q, weights)[0]
 
 
 def seed_spearman(acc: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -101,7 +111,7 @@ def seed_spearman(acc: np.ndarray, weights: np.ndarray | None = None) -> float:
 
 
 def _halves(k: int) -> list[tuple[list[int], list[int]]]:
-    """Every (A, B) split of k seeds with |A| = k // 2, in both directions when |A| = |B|."""
+    """Every (A, B) split of k seeds with |A| = k // 2 (the caller also swaps the roles)."""
     out = []
     for a in itertools.combinations(range(k), k // 2):
         b = [s for s in range(k) if s not in a]
@@ -119,37 +129,43 @@ def top_agreement(acc: np.ndarray, q: float, weights: np.ndarray | None = None) 
     for a, b in _halves(acc.shape[1]):
         for sel, other in ((a, b), (b, a)):
             ma, mb = acc[:, sel].mean(axis=1), acc[:, other].mean(axis=1)
-            top_a, top_b = top_set(ma, q, w), top_set(mb, q, w)
-            rhos.append(weighted_spearman(ma[top_a], mb[top_a], w[top_a]))
-            shared = np.isin(top_a, top_b)
-            overlaps.append(float(w[top_a][shared].sum() / w[top_a].sum()))
+            top_a, wa = top_weights(ma, q, w)
+            top_b, wb = top_weights(mb, q, w)
+            rhos.append(weighted_spearman(ma[top_a], mb[top_a], wa))
+            in_b = dict(zip(top_b.tolist(), wb.tolist()))
+            shared = sum(min(x, in_b[i]) for i, x in zip(top_a.tolist(), wa.tolist()) if i in in_b)
+            overlaps.append(float(shared / wa.sum()))
     return float(np.nanmean(rhos)), float(np.mean(overlaps))
 
 
 def top_spread_noise(acc: np.ndarray, q: float, weights: np.ndarray | None = None) -> tuple[float, float]:
     """(std of the seed-mean across the top ``q`` architectures, seed noise: root mean
     within-architecture variance across seeds), both weighted, inside the top ``q`` by mean."""
-    w = _weights(len(acc), weights)
     mean = acc.mean(axis=1)
-    top = top_set(mean, q, w)
-    center = np.average(mean[top], weights=w[top])
-    spread = math.sqrt(np.average((mean[top] - center) ** 2, weights=w[top]))
+    top, wt = top_weights(mean, q, weights)
+    center = np.average(mean[top], weights=wt)
+    spread = math.sqrt(np.average((mean[top] - center) ** 2, weights=wt))
     if acc.shape[1] < 2:
         return spread, math.nan
-    noise = math.sqrt(np.average(acc[top].var(axis=1, ddof=1), weights=w[top]))
+    noise = math.sqrt(np.average(acc[top].var(axis=1, ddof=1), weights=wt))
     return spread, noise
 
 
-def last_gain(curves: np.ndarray) -> float:
-    """Median over architectures of the seed-mean gain over the last 10% of epochs (>= 1).
+def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    order = np.argsort(x, kind="mergesort")
+    cum = np.cumsum(w[order])
+    return float(x[order][min(np.searchsorted(cum, cum[-1] / 2), len(x) - 1)])
 
-    ``curves`` is (architectures x seeds x epochs) validation accuracy."""
+
+def last_gain(curves: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """(Weighted) median over architectures of the seed-mean gain over the last 10% of
+    epochs (at least one). ``curves`` is (architectures x seeds x epochs) validation accuracy."""
     epochs = curves.shape[-1]
     if epochs < 2:
         return math.nan
     back = max(1, int(round(0.1 * epochs)))
-    gain = curves[..., -1] - curves[..., -1 - back]
-    return float(np.median(gain.mean(axis=1)))
+    gain = (curves[..., -1] - curves[..., -1 - back]).mean(axis=1)
+    return _weighted_median(gain, _weights(len(gain), weights))
 
 
 def regret_floor(acc: np.ndarray, test: np.ndarray, draws: int = 1000, seed: int = 0) -> tuple[float, float]:
@@ -216,13 +232,11 @@ def resolution(acc: np.ndarray, test: np.ndarray, curves: np.ndarray,
     mean = acc.mean(axis=1)
     top1 = top_set(mean, 0.01, w)
     floor, floor_std = regret_floor(acc, test)
-    order = np.argsort(mean)
-    cum = np.cumsum(w[order])
-    median = float(mean[order][np.searchsorted(cum, cum[-1] / 2)])
+    median = _weighted_median(mean, w)
     return Resolution(
         archs=len(acc), seeds=acc.shape[1], seed_spearman=seed_spearman(acc, w),
         top10_spearman=rho10, top10_overlap=overlap10, top1_spearman=rho1, top1_overlap=overlap1,
-        top1_spread=spread, top1_noise=noise, last_gain=last_gain(curves), best=float(mean.max()),
+        top1_spread=spread, top1_noise=noise, last_gain=last_gain(curves, w), best=float(mean.max()),
         median=median, top1_span=float(mean[top1].max() - mean[top1].min()),
         regret_floor=floor, regret_floor_std=floor_std,
     )

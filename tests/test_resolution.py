@@ -90,3 +90,13 @@ def test_resolution_of_a_shipped_table() -> None:
     assert 0.9 < figures.seed_spearman < 0.94  # the v1 figures the issue reports
     assert figures.top1_spread < figures.top1_noise
     assert not figures.targets()["seed Spearman >= 0.97"]
+
+
+def test_a_heavy_row_on_the_boundary_counts_only_the_share_left() -> None:
+    from nasbench.resolution import top_weights
+
+    score, w = np.arange(200.0), np.ones(200)
+    w[175] = 50.0  # stands for 50 classes, but only 0.9 of them fit in the top 10%
+    rows, effective = top_weights(score, 0.1, w)
+    assert list(rows) == list(range(199, 174, -1))
+    assert effective.sum() == pytest.approx(0.1 * w.sum()) and effective[-1] == pytest.approx(0.9)

@@ -42,6 +42,9 @@ def stratified_sample(reference_acc: np.ndarray, representatives: np.ndarray,
     reps = np.asarray(representatives, dtype=np.int64)
     if acc.shape != reps.shape or acc.ndim != 1:
         raise ValueError(f"reference_acc and representatives: need equal 1-D shapes, got {acc.shape}, {reps.shape}")
+    uppers = [upper for upper, _ in strata]
+    if not strata or uppers != sorted(uppers) or len(set(uppers)) != len(uppers) or uppers[-1] != 1.0:
+        raise ValueError(f"strata: upper rank shares must increase and end at 1.0, got {uppers}")
     order = np.argsort(-acc, kind="mergesort")
     rng = np.random.default_rng(seed)
     lo, chosen, weights, labels = 0, [], [], []
