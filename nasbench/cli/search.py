@@ -117,8 +117,8 @@ def front_report(table, result) -> str:
 
     run = result.runs[0]
     front = front_of(table, run.trajectory, result.latency_device)
-    lines = [f"Pareto front found by seed {run.seed} ({len(front)} architectures; test accuracy, "
-             f"{result.latency_device} latency)"]
+    lines = [(f"Pareto front found by seed {run.seed} ({len(front)} architectures; test accuracy, "
+             f"{result.latency_device} latency)")]
     for row in front:
         lines.append(f"  {row['test_acc']:6.2f}%  {row['latency_ms']:8.3f} ms  {row['arch_str']}  (index {row['arch_index']})")
     return "\n".join(lines)
@@ -139,6 +139,12 @@ def compare_command(args: argparse.Namespace) -> int:
         raise NasbenchError(f"results: cannot overlay different measures ({', '.join(sorted(kinds))})")
     identities = [cited_identity(r.table, r.table_sha256, args.tables_dir) for r in results]
     print(compare_report(results, labels, identities))
+    if len(results) > 1 and all(len(r.runs) > 1 for r in results):
+        from nasbench.significance import significance_report
+
+        at = min(max(len(c.regret) for c in r.curves) for r in results)
+        print()
+        print(significance_report(results, labels, at))
     if args.plot:
         plot_anytime(results, labels, args.plot)
         print(f"\nwrote {args.plot}")

@@ -1,0 +1,115 @@
+"""Which strategies differ: Welch's t-test on the final regret of every pair, Holm-corrected.
+
+Runs of different strategies are independent samples over seeds (seed k of one strategy
+shares nothing with seed k of another but the number), so the test is Welch's unequal
+variance t-test; the family of all pairs is corrected with Holm's step-down method, which
+controls the family-wise error without assuming independence. scipy has the t-test but
+not Holm's correction (only Benjamini-Hochberg), so the correction is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from scipy import stats
+
+from nasbench.study import StudyResult
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """Welch's test of mean(first) - mean(second), with its CI and the Holm-adjusted p-value."""
+
+    first: str
+    second: str
+    difference: float  # mean of first - mean of second
+    low: float  # 95% Welch confidence interval of the difference
+    high: float
+    p: float  # two-sided, unadjusted
+    p_holm: float  # adjusted for every pair in the family
+
+    def significant(self, alpha: float = ALPHA) -> bool:
+        return self.p_holm < alpha
+
+
+def final_values(result: StudyResult, at: int) -> np.ndarray:
+    """Each seed's value (regret or hypervolume gap) after ``at`` queries, or after its last
+    query if the run ended earlier (a seconds budget or a strategy that stops)."""
+    return np.array([c.regret[min(at, len(c.regret)) - 1] for c in result.curves], dtype=np.float64)
+
+
+def welch(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean difference, its Welch CI and the two-sided p-value; exact when both are constant."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"welch: needs at least 2 seeds per sample, got {len(a)} and {len(b)}")
+    difference = float(a.mean() - b.mean())
+    if a.var() + b.var() == 0:  # both constant: the difference is known exactly
+        return difference, difference, difference, 1.0 if difference == 0 else 0.0
+    test = stats.ttest_ind(a, b, equal_var=False)
+    interval = test.confidence_interval(confidence)
+    return difference, float(interval.low), float(interval.high), float(test.pvalue)
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (monotone, capped at 1), in the input order."""
+    p = np.asarray(p_values, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def pairwise_tests(samples: dict[str, np.ndarray]) -> list[PairTest]:
+    """Every pair of labelled samples, tested and Holm-corrected as one family."""
+    pairs = list(combinations(samples, 2))
+    raw = [welch(samples[a], samples[b]) for a, b in pairs]
+    adjusted = holm([r[3] for r in raw]) if raw else np.empty(0)
+    return [PairTest(a, b, d, lo, hi, p, float(q)) for (a, b), (d, lo, hi, p), q in zip(pairs, raw, adjusted)]
+
+
+def significance_report(results: Sequence[StudyResult], labels: Sequence[str], at: int,
+                        alpha: float = ALPHA) -> str:
+    """Final values with their CIs, best first, and the pairs that differ after Holm's correction.
+
+    Strategies whose differences are all inside the noise share a rank range instead of
+    being ordered: a strategy's rank range runs from 1 + the number of strategies
+    significantly better than it to the number not significantly worse.
+    """
+    samples = {label: final_values(r, at) for label, r in zip(labels, results)}
+    tests = pairwise_tests(samples)
+    better = {label: set() for label in samples}  # label -> labels significantly below it (lower is better)
+    for t in tests:
+        if t.significant(alpha):
+            low, high = (t.first, t.second) if t.difference < 0 else (t.second, t.first)
+            better[high].add(low)
+    what = results[0].objective
+    n = len(samples)
+    order = sorted(samples, key=lambda label: samples[label].mean())
+    width = max(12, *(len(label) for label in samples))
+    lines = [(f"Final {what} after {at} queries: mean and 95% CI over seeds; rank range from Welch tests, "
+             f"Holm-corrected over {len(tests)} pairs (alpha {alpha:g})"),
+             f"{'run':<{width}}  {'seeds':>5}  {what[:7]:>7}  {'95% CI':>16}  {'rank':>5}"]
+    for label in order:
+        values = samples[label]
+        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+        first = 1 + len(better[label])
+        last = n - sum(1 for other in samples if label in better[other])
+        rank = f"{first}" if first == last else f"{first}-{last}"
+        lines.append(f"{label:<{width}}  {len(values):>5}  {values.mean():7.2f}  "
+                     f"[{values.mean() - half:6.2f}, {values.mean() + half:6.2f}]  {rank:>5}")
+    found = [t for t in tests if t.significant(alpha)]
+    lines += ["", f"Significant differences ({len(found)} of {len(tests)} pairs; difference = first - second):"]
+    for t in sorted(found, key=lambda t: t.p_holm):
+        lines.append(f"  {t.first} vs {t.second}: {t.difference:+.2f} [{t.low:+.2f}, {t.high:+.2f}], "
+                     f"p = {t.p:.2g}, Holm p = {t.p_holm:.2g}")
+    if not found:
+        lines.append("  none: every pair is inside the noise at this many seeds")
+    return "\n".join(lines)

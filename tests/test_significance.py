@@ -1,0 +1,86 @@
+"""Pairwise Welch tests with Holm's correction, on hand-checked numbers and real studies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nasbench.oracle import Budget
+from nasbench.significance import (
+    final_values,
+    holm,
+    pairwise_tests,
+    significance_report,
+    welch,
+)
+from nasbench.study import run_study
+from strategies import RandomSearch, RegularizedEvolution
+
+
+def test_holm_matches_the_step_down_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> monotone 0.06
+    assert np.allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    assert np.allclose(holm([0.5, 0.9]), [1.0, 1.0])  # capped at 1
+    assert len(holm([])) == 0
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
+def test_holm_is_monotone_and_never_below_the_raw_p(p):
+    adjusted = holm(p)
+    order = np.argsort(p, kind="stable")
+    assert np.all(adjusted >= np.asarray(p) - 1e-12)
+    assert np.all(np.diff(adjusted[order]) >= -1e-12)
+    assert np.all(adjusted <= 1.0)
+
+
+def test_welch_against_the_formula():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 5.0, 6.0, 9.0, 1.0])
+    difference, low, high, p = welch(a, b)
+    va, vb = a.var(ddof=1) / 4, b.var(ddof=1) / 5
+    dof = (va + vb) ** 2 / (va**2 / 3 + vb**2 / 4)
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, dof) * np.sqrt(va + vb)
+    assert difference == pytest.approx(-2.1)
+    assert (low, high) == pytest.approx((difference - half, difference + half))
+    assert 0.2 < p < 0.3
+
+
+def test_welch_on_constant_samples_is_exact_and_needs_two_seeds():
+    assert welch(np.zeros(5), np.zeros(5)) == (0.0, 0.0, 0.0, 1.0)
+    assert welch(np.ones(5), np.zeros(5))[3] == 0.0
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        welch(np.zeros(1), np.zeros(5))
+
+
+def test_clear_differences_are_found_and_noise_is_not():
+    rng = np.random.default_rng(0)
+    samples = {"good": rng.normal(1.0, 0.5, 25), "twin": rng.normal(1.0, 0.5, 25), "bad": rng.normal(4.0, 0.5, 25)}
+    found = {(t.first, t.second) for t in pairwise_tests(samples) if t.significant()}
+    assert found == {("good", "bad"), ("twin", "bad")}
+
+
+@pytest.fixture(scope="module")
+def two_studies(full_table):
+    budget = Budget(queries=40)
+    return [run_study(cls, full_table, budget, seeds=range(6)) for cls in (RandomSearch, RegularizedEvolution)]
+
+
+def test_final_values_are_each_seeds_last_regret(two_studies):
+    random = two_studies[0]
+    assert np.array_equal(final_values(random, 40), [c.regret[-1] for c in random.curves])
+    assert np.array_equal(final_values(random, 10), [c.regret[9] for c in random.curves])
+    assert np.array_equal(final_values(random, 1000), [c.regret[-1] for c in random.curves])
+
+
+def test_report_gives_every_run_a_rank_range(two_studies):
+    text = significance_report(two_studies, ["random", "evolution"], at=40)
+    assert "Holm-corrected over 1 pairs" in text
+    rows = [line for line in text.splitlines() if line.startswith(("random ", "evolution "))]
+    assert len(rows) == 2
+    ranks = {row.split()[0]: row.split()[-1] for row in rows}
+    significant = pairwise_tests({"random": final_values(two_studies[0], 40),
+                                  "evolution": final_values(two_studies[1], 40)})[0].significant()
+    assert set(ranks.values()) == ({"1", "2"} if significant else {"1-2"})
