@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from nasbench.oracle import Trajectory
 from nasbench.table.reader import Table
@@ -84,6 +83,8 @@ def mean_ci(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, 
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are reported as NaN
         mean = np.nanmean(samples, axis=0) if samples.size else np.full(samples.shape[1], np.nan)
         sd = np.nanstd(samples, axis=0, ddof=1) if samples.shape[0] > 1 else np.zeros(samples.shape[1])
+        from scipy import stats  # ~0.3 s to import: only reports pay it
+
         half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n > 1, half, np.nan)
     return mean, mean - half, mean + half, n

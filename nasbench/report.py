@@ -14,11 +14,15 @@ import numpy as np
 
 from nasbench.atomic import atomic_path
 from nasbench.evaluation import (
-    query_checkpoints, seconds_checkpoints, summarize_by_queries, summarize_by_seconds,
+    query_checkpoints,
+    seconds_checkpoints,
+    summarize_by_queries,
+    summarize_by_seconds,
 )
 from nasbench.study import StudyResult
+from nasbench.table.manifest import SYNTHETIC_WARNING
 
-SYNTHETIC_WARNING = "SYNTHETIC fixture data, not training results"
+__all__ = ["SYNTHETIC_WARNING", "anytime_report", "compare_report", "describe", "duration", "plot_anytime"]
 
 
 def duration(seconds: float) -> str:

@@ -24,10 +24,17 @@ FULL_EPOCHS = 6
 SMALL_ARCHS = 200
 
 
+@pytest.fixture(scope="session")
+def load_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's table load cache (tests never write to the user's ~/.cache)."""
+    return tmp_path_factory.mktemp("load-cache")
+
+
 @pytest.fixture(autouse=True)
-def _no_tables_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see tables from the caller's $NASBENCH_TABLES."""
+def _no_tables_env(monkeypatch: pytest.MonkeyPatch, load_cache_root: Path) -> None:
+    """Tests never see tables from the caller's $NASBENCH_TABLES, nor the caller's load cache."""
     monkeypatch.delenv("NASBENCH_TABLES", raising=False)
+    monkeypatch.setenv("NASBENCH_CACHE", str(load_cache_root))
 
 
 @pytest.fixture(scope="module")

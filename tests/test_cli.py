@@ -328,8 +328,10 @@ def test_compare_overlays_results(cli, tmp_path):
     plot = tmp_path / "cmp.png"
     status, text, _ = cli("compare", *paths, "--labels", "three", "four", "--plot", plot)
     assert status == 0
-    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith(("three", "four"))}
+    overlay, significance = text.split("\n\n")[:2]
+    rows = {line.split()[0]: line.split() for line in overlay.splitlines() if line.startswith(("three", "four"))}
     assert rows["three"][2] == "3" and rows["four"][2] == "4"
+    assert "Holm-corrected over 1 pairs" in significance
     assert plot.read_bytes()[:4] == b"\x89PNG"
     assert_user_error(cli("compare", *paths, "--labels", "one"), "--labels", "2 result files")
 

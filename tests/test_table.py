@@ -373,7 +373,8 @@ def test_missing_parquet_file(small_table_dir, copy_table):
         read_table(folder)
 
 
-def test_corrupt_parquet(small_table_dir, copy_table):
+def test_corrupt_parquet(small_table_dir, copy_table, monkeypatch):
+    monkeypatch.setenv("NASBENCH_CACHE", "off")  # unverified loads must decode the file itself
     folder = copy_table(small_table_dir)
     shard = folder / "data" / "seed-0.parquet"
     size = shard.stat().st_size

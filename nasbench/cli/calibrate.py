@@ -23,7 +23,12 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train what is missing, then print (and write OUT/README.md with) the study's table."""
-    from nasbench.calibration.report import describe_configs, markdown_table, plot_study, summarise
+    from nasbench.calibration.report import (
+        describe_configs,
+        markdown_table,
+        plot_study,
+        summarise,
+    )
     from nasbench.calibration.sample import sample_from_table
     from nasbench.calibration.study import Study, run_config
     from nasbench.table import load_table

@@ -6,16 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nasbench.cli.args import float_arg, param_arg, positive_int, seed_arg
 from nasbench.errors import (
     InvalidBudgetError,
     NasbenchError,
 )
 from nasbench.oracle import TRIAL_MODES, Budget
-from nasbench.report import SYNTHETIC_WARNING
-from nasbench.table import cited_identity, load_table
+from nasbench.table.manifest import SYNTHETIC_WARNING
 
 
 def add_commands(commands: Any) -> None:
@@ -52,6 +49,10 @@ def add_commands(commands: Any) -> None:
 
 
 def query_command(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from nasbench.table import load_table
+
     table = load_table(args.table, args.tables_dir)
     record = table.record(args.arch)
     seeds = record["seeds"]
@@ -72,6 +73,7 @@ def query_command(args: argparse.Namespace) -> int:
 def run_command(args: argparse.Namespace) -> int:
     from nasbench.report import anytime_report, plot_anytime
     from nasbench.study import StudyFailed, run_study
+    from nasbench.table import load_table
     from strategies import get_strategy
 
     budget = Budget(queries=args.budget, seconds=args.seconds)
@@ -127,6 +129,7 @@ def front_report(table, result) -> str:
 def compare_command(args: argparse.Namespace) -> int:
     from nasbench.report import compare_report, plot_anytime
     from nasbench.study import StudyResult
+    from nasbench.table import cited_identity
 
     results = [StudyResult.load(path) for path in args.results]
     labels = args.labels or [r.strategy for r in results]

@@ -7,19 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nasbench.cli.args import Parser, positive_int, seed_arg
 from nasbench.errors import NasbenchError, OutOfDomainError, TableError
-from nasbench.report import SYNTHETIC_WARNING
-from nasbench.resolution import read_resolution, verdict
-from nasbench.table import (
-    list_tables,
-    load_table,
-    read_table,
-    resolve_table,
-    verify_table,
-)
+from nasbench.table.manifest import SYNTHETIC_WARNING, Manifest
 
 
 def add_commands(commands: Any) -> None:
@@ -51,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def list_(args: argparse.Namespace) -> int:
+    from nasbench.table import list_tables
+
     found = list_tables(args.tables_dir)
     if not found:
         print("no tables found (add folders with --tables-dir or $NASBENCH_TABLES)")
@@ -58,20 +50,36 @@ def list_(args: argparse.Namespace) -> int:
     print(f"{'name':<28} {'space':<6} {'archs':>6} {'seeds':>5} {'epochs':>6}  notes")
     for name, folder in found.items():
         try:
-            m = read_table(folder, verify=False).manifest
+            m = Manifest.read(folder)
         except TableError as exc:
             print(f"{name:<28} unreadable: {exc}")
             continue
         notes = SYNTHETIC_WARNING if m.synthetic else m.dataset.get("name", "")
-        figures = None if m.synthetic else read_resolution(folder, m.sha256)
+        figures = None if m.synthetic else _stored_resolution(folder, m.sha256)
         if figures is not None:
-            notes += f"; {verdict(figures)}"
+            notes += f"; {figures}"
         print(f"{name:<28} {m.space:<6} {m.num_archs:>6} {len(m.seeds):>5} {m.epochs:>6}  {notes}")
     return 0
 
 
+def _stored_resolution(folder: Path, sha256: str) -> str | None:
+    """The verdict of a table's resolution.json, if it has one for this data."""
+    if not (folder / "resolution.json").is_file():
+        return None
+    from nasbench.resolution import read_resolution, verdict
+
+    figures = read_resolution(folder, sha256)
+    return None if figures is None else verdict(figures)
+
+
 def resolution(args: argparse.Namespace) -> int:
-    from nasbench.resolution import resolution_lines, table_resolution, write_resolution
+    from nasbench.resolution import (
+        resolution_lines,
+        table_resolution,
+        verdict,
+        write_resolution,
+    )
+    from nasbench.table import load_table
 
     table = load_table(args.name, args.tables_dir)
     figures = table_resolution(table)
@@ -84,6 +92,10 @@ def resolution(args: argparse.Namespace) -> int:
 
 
 def info(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from nasbench.table import load_table
+
     table = load_table(args.name, args.tables_dir)
     m = table.manifest
     test = table.final("test_acc")[table.indices]
@@ -105,6 +117,8 @@ def info(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
+    from nasbench.table import list_tables, read_table, resolve_table, verify_table
+
     folders = [resolve_table(args.name, args.tables_dir)] if args.name else list(list_tables(args.tables_dir).values())
     if not folders:
         print("no tables found")
@@ -126,6 +140,7 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def datasheet(args: argparse.Namespace) -> int:
+    from nasbench.table import load_table
     from nasbench.table.datasheet import write_datasheet
 
     table = load_table(args.name, args.tables_dir)

@@ -9,11 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nasbench.cli.args import Parser, positive_int, seed_arg
 from nasbench.errors import NasbenchError
-from nasbench.table import load_table, read_table, resolve_table
 
 LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -71,6 +68,7 @@ def run_timing_command(args: argparse.Namespace) -> int:
 
 def _latency_profile(args: argparse.Namespace) -> int:
     from nasbench.latency.lut import profile
+    from nasbench.table import load_table
 
     table = load_table(args.table, args.tables_dir)
     macro = table.manifest.generator.get("macro")
@@ -88,11 +86,13 @@ def _latency_profile(args: argparse.Namespace) -> int:
 
 
 def _latency_fill(args: argparse.Namespace) -> int:
+    import numpy as np
     from scipy.stats import spearmanr
 
     from nasbench.generator import reassemble, require_finished
     from nasbench.latency.lut import LatencyLUT
     from nasbench.latency.table import write_estimates
+    from nasbench.table import read_table, resolve_table
 
     folder = Path(args.table)
     if not (folder / "work" / "config.json").is_file():  # a generator folder is taken as it is

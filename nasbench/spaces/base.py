@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:  # networkx costs ~0.1 s to import: only graph users pay it
+    import networkx as nx
 
 Arch = Hashable  # each space defines its own frozen architecture value type
 

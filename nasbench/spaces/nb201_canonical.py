@@ -33,10 +33,12 @@ import hashlib
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from nasbench.spaces.nb201 import EDGES, NUM_CELLS, all_cells
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 PARAMETER_FREE = frozenset({"avg_pool_3x3"})
 INPUT = -1  # reference to the cell input in an op vertex's input multiset
@@ -141,6 +143,8 @@ def canonical_graph(ops: Sequence[str]) -> nx.MultiDiGraph:
     parallel edge per unit of multiplicity.
     """
     vertices, output = computation(tuple(ops))
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     graph.add_node("in", op="input")
     graph.add_node("out", op="output")

@@ -1,25 +1,32 @@
-"""Typed Parquet tables: schema, manifest, writer, reader and catalog."""
+"""Typed Parquet tables: schema, manifest, writer, reader and catalog.
 
-from nasbench.table.catalog import cited_identity, list_tables, load_table, resolve_table, table_dirs
-from nasbench.table.manifest import Manifest, ShardInfo
-from nasbench.table.reader import Table, read_table
-from nasbench.table.schema import CURVE_COLUMNS, SCHEMA_VERSION, arrow_schema
-from nasbench.table.verify import verify_table
-from nasbench.table.writer import TableWriter
+Every name here is imported on first use (PEP 562), so that ``nasbench.table.manifest``
+and friends load without numpy; reading a table needs numpy only (its decoded columns are
+cached), while the writer, the Arrow schema and the deep verifier import pyarrow.
+"""
 
-__all__ = [
-    "CURVE_COLUMNS",
-    "SCHEMA_VERSION",
-    "Manifest",
-    "ShardInfo",
-    "Table",
-    "TableWriter",
-    "arrow_schema",
-    "cited_identity",
-    "list_tables",
-    "load_table",
-    "read_table",
-    "resolve_table",
-    "table_dirs",
-    "verify_table",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "CURVE_COLUMNS": "columns", "SCHEMA_VERSION": "columns",
+    "Manifest": "manifest", "ShardInfo": "manifest",
+    "Table": "reader", "read_table": "reader",
+    "cited_identity": "catalog", "list_tables": "catalog", "load_table": "catalog", "resolve_table": "catalog",
+    "table_dirs": "catalog",
+    "TableWriter": "writer", "arrow_schema": "schema", "verify_table": "verify",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(importlib.import_module(f"nasbench.table.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'nasbench.table' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

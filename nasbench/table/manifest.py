@@ -18,6 +18,7 @@ from nasbench.atomic import atomic_write_text
 from nasbench.errors import TableError
 
 MANIFEST_NAME = "manifest.json"
+SYNTHETIC_WARNING = "SYNTHETIC fixture data, not training results"  # printed wherever such a table shows
 IDENTITY_FORMAT = "nasbench.table-identity/1"  # hashed with the fields; bump if the definition changes
 
 

@@ -1,27 +1,36 @@
 """Loads a table folder into dense per-architecture arrays for vectorised lookups.
 
 Loading checks the manifest, every file's sha256, the schema and the row layout; the
-deeper (slower) consistency checks of :func:`verify_table` run on demand.
+deeper (slower) consistency checks of :func:`verify_table` run on demand. The decoded
+columns are cached (:mod:`nasbench.table.arrays`), so a load in a fresh process needs
+numpy only: pyarrow and pandas are imported when Parquet is decoded or a DataFrame asked for.
 """
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from nasbench.errors import InvalidArchitectureError, OutOfDomainError, TableError, UnknownNameError
+from nasbench.atomic import sha256_file
+from nasbench.errors import (
+    InvalidArchitectureError,
+    OutOfDomainError,
+    TableError,
+    UnknownNameError,
+)
 from nasbench.spaces import SPACES, SearchSpace, get_space
+from nasbench.table import arrays
+from nasbench.table.arrays import RowArrays
+from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION, latency_device
 from nasbench.table.manifest import Manifest
-from nasbench.table.schema import CURVE_COLUMNS, SCHEMA_VERSION, validate_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 SCALAR_COLUMNS = ("params", "flops", "trained_as")
 
@@ -40,19 +49,22 @@ class Table:
     least one row. Curves are materialised on first use and cached.
     """
 
-    def __init__(self, path: Path, manifest: Manifest, data: pa.Table, space: SearchSpace) -> None:
+    def __init__(self, path: Path, manifest: Manifest, rows: RowArrays, space: SearchSpace,
+                 data: pa.Table | None = None) -> None:
         self.path = path
         self.manifest = manifest
         self.space = space
-        self._data = data
+        self._rows = rows
+        self._arrow = data  # the Arrow table, decoded on first need (to_pandas, verify)
         self.seeds = np.asarray(manifest.seeds, dtype=np.int64)
         self.epochs = manifest.epochs
         size = space.size or 0
-        arch = data["arch_index"].to_numpy().astype(np.int64)
-        seed_pos = np.searchsorted(self.seeds, data["seed"].to_numpy())
+        arch = rows.arch
+        seed_pos = np.searchsorted(self.seeds, rows.seed)
         key = arch * len(self.seeds) + seed_pos
-        if len(np.unique(key)) != len(key):
-            dup = int(pd.Series(key).duplicated().to_numpy().argmax())
+        unique, first = np.unique(key, return_index=True)
+        if len(unique) != len(key):
+            dup = int(np.setdiff1d(np.arange(len(key)), first)[0])
             raise TableError(
                 f"table {self.name!r}: duplicate row for arch_index {arch[dup]} seed {self.seeds[seed_pos[dup]]}"
             )
@@ -63,7 +75,6 @@ class Table:
         self._first_row = np.full(size, -1, dtype=np.int64)
         self._first_row[arch[::-1]] = np.arange(len(arch))[::-1]
         self._cache: dict[str, np.ndarray] = {}
-        self._string_index: pd.Index | None = None
 
     # -- identity ---------------------------------------------------------------------
     @property
@@ -86,7 +97,7 @@ class Table:
 
     @property
     def num_rows(self) -> int:
-        return self._data.num_rows
+        return self._rows.rows
 
     @property
     def indices(self) -> np.ndarray:
@@ -121,9 +132,7 @@ class Table:
         if name not in CURVE_COLUMNS:
             raise UnknownNameError(f"unknown curve {name!r} (known: {', '.join(CURVE_COLUMNS)})")
         if name not in self._cache:
-            column = self._data[name].combine_chunks()
-            flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-            values = flat.reshape(len(column), self.epochs)
+            values = self._rows.curves[name]
             dense = np.full((len(self.present), len(self.seeds), self.epochs), np.nan, dtype=np.float32)
             dense[self._arch_of_row, self._seed_of_row] = values
             dense.flags.writeable = False
@@ -133,10 +142,10 @@ class Table:
     def scalar(self, name: str) -> np.ndarray:
         """(size,) array of a per-architecture column (params, flops, trained_as, latency_*)."""
         if name not in self._cache:
-            if name not in self._data.column_names or name in CURVE_COLUMNS:
+            if name not in self._rows.scalars:
                 known = [*SCALAR_COLUMNS, *(f"latency_{d}_ms" for d in self.latency_devices)]
                 raise UnknownNameError(f"unknown column {name!r} (known: {', '.join(known)})")
-            values = self._data[name].to_numpy()
+            values = self._rows.scalars[name]
             dense = np.full(len(self.present), np.nan if values.dtype.kind == "f" else -1, dtype=values.dtype)
             rows = self._first_row[self.present]
             dense[self.present] = values[rows]
@@ -157,9 +166,16 @@ class Table:
         """(size,) object array of canonical hashes (None where absent)."""
         if "arch_hash" not in self._cache:
             out = np.full(len(self.present), None, dtype=object)
-            out[self.present] = self._data["arch_hash"].to_numpy(zero_copy_only=False)[self._first_row[self.present]]
+            out[self._rows.hash_arch] = np.char.decode(self._rows.hash_value, "ascii").astype(object)
             self._cache["arch_hash"] = out
         return self._cache["arch_hash"]
+
+    def arch_hash(self, index: int) -> str:
+        """The canonical hash of one architecture in the table."""
+        position = int(np.searchsorted(self._rows.hash_arch, index))
+        if position == len(self._rows.hash_arch) or self._rows.hash_arch[position] != index:
+            raise OutOfDomainError(f"index: architecture {index} is not in table {self.name!r}")
+        return self._rows.hash_value[position].decode("ascii")
 
     def final(self, metric: str) -> np.ndarray:
         """(size,) mean over seeds of a curve's last epoch."""
@@ -214,61 +230,89 @@ class Table:
 
     def index_of(self, strings: Sequence[str]) -> np.ndarray:
         """Vectorised architecture string -> index (raises on any unknown string)."""
-        if self._string_index is None:
-            names = self._data["arch_str"].to_numpy(zero_copy_only=False)[self._first_row[self.present]]
-            self._string_index = pd.Index(names)
-            self._index_values = self.indices
-        positions = self._string_index.get_indexer(list(strings))
-        if (positions < 0).any():
-            bad = list(strings)[int(np.flatnonzero(positions < 0)[0])]
-            self.space.coerce(bad)  # raises a precise parse error if malformed
+        strings = list(strings)
+        indices = self.space.indices(strings)
+        missing = ~self.present[indices]
+        if missing.any():
+            bad = strings[int(np.flatnonzero(missing)[0])]
             raise InvalidArchitectureError(f"architecture {bad!r} is not in table {self.name!r}")
-        return self._index_values[positions]
+        return indices
 
     def record(self, arch: Any) -> dict[str, Any]:
-        """Everything the table holds on one architecture (for people, not hot loops)."""
+        """Everything the table holds on one architecture: scalars, and per recorded seed the
+        final accuracies, training seconds and every learning curve (for people, not hot loops)."""
         cell = self.space.coerce(arch)
         index = int(self.check_indices(self.space.index(cell)))
-        rows = np.flatnonzero(self._arch_of_row == index)
-        frame = self._data.take(pa.array(rows)).to_pandas()
-        frame = frame.sort_values("seed")
+        seeds = np.flatnonzero(self.recorded[index])
+        curves = {name: self.curve(name)[index, seeds].tolist() for name in CURVE_COLUMNS}
         return {
             "arch_index": index,
             "arch_str": str(cell),
-            "arch_hash": self.arch_hashes[index],
+            "arch_hash": self.arch_hash(index),
             "trained_as": int(self.scalar("trained_as")[index]),
             "params": int(self.scalar("params")[index]),
             "flops": int(self.scalar("flops")[index]),
-            "seeds": frame["seed"].tolist(),
-            "valid_acc": [float(c[-1]) for c in frame["valid_acc"]],
-            "test_acc": [float(c[-1]) for c in frame["test_acc"]],
-            "train_seconds": [float(np.sum(c)) for c in frame["epoch_seconds"]],
+            "seeds": self.seeds[seeds].tolist(),
+            "valid_acc": [c[-1] for c in curves["valid_acc"]],
+            "test_acc": [c[-1] for c in curves["test_acc"]],
+            "train_seconds": [float(np.sum(c, dtype=np.float64)) for c in curves["epoch_seconds"]],
             "latency_ms": {d: float(self.latency(d)[index]) for d in self.latency_devices},
+            "curves": curves,
         }
+
+    def arrow(self) -> pa.Table:
+        """The table's rows as one Arrow table (decoded from the Parquet files on first use)."""
+        if self._arrow is None:
+            where = f"table {self.name!r}"
+            for info in self.manifest.files:  # the files may have changed since the load
+                _check_file(self.path, info, True, where)
+            self._arrow = _read_arrow(self.path, self.manifest, where)
+        return self._arrow
 
     def to_pandas(self) -> pd.DataFrame:
         """The tidy table as a DataFrame (one row per architecture and seed)."""
-        return self._data.to_pandas()
+        return self.arrow().to_pandas()
 
 
-def _read_shard(folder: Path, info: Any, verify: bool, where: str) -> pa.Table:
+def _check_file(folder: Path, info: Any, verify: bool, where: str) -> None:
     path = folder / info.path
     if not path.is_file():
         raise TableError(f"{where}: missing file {info.path}")
-    data = path.read_bytes()
-    if verify and hashlib.sha256(data).hexdigest() != info.sha256:
+    if verify and sha256_file(path) != info.sha256:
         raise TableError(f"{where}: checksum mismatch for {info.path} (file changed or corrupt)")
-    try:
-        shard = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise TableError(f"{where}: {info.path} is not a readable Parquet file ({exc})") from None
-    if shard.num_rows != info.rows:
-        raise TableError(f"{where}: {info.path} has {shard.num_rows} rows, manifest says {info.rows}")
-    return shard
+
+
+def _read_arrow(folder: Path, manifest: Manifest, where: str) -> pa.Table:
+    """Decode and schema-check every Parquet file of the manifest into one Arrow table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nasbench.table.schema import validate_schema
+
+    shards, devices = [], None
+    for info in manifest.files:
+        try:
+            shard = pq.read_table(folder / info.path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise TableError(f"{where}: {info.path} is not a readable Parquet file ({exc})") from None
+        if shard.num_rows != info.rows:
+            raise TableError(f"{where}: {info.path} has {shard.num_rows} rows, manifest says {info.rows}")
+        shard_devices = validate_schema(shard.schema, where=f"{where}, {info.path}")
+        if devices is not None and shard_devices != devices:
+            raise TableError(f"{where}: {info.path} has latency columns {shard_devices}, others {devices}")
+        devices = shard_devices
+        shards.append(shard)
+    if devices != sorted(manifest.latency_devices):
+        raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
+    return pa.concat_tables(shards) if len(shards) > 1 else shards[0]
 
 
 def read_table(folder: str | Path, verify: bool = True) -> Table:
-    """Load the table in ``folder``; ``verify`` checks each file's sha256 against the manifest."""
+    """Load the table in ``folder``; ``verify`` checks each file's sha256 against the manifest.
+
+    The decoded columns come from the load cache when it holds these exact files
+    (:mod:`nasbench.table.arrays`); otherwise the Parquet files are decoded and cached.
+    """
     folder = Path(folder)
     manifest = Manifest.read(folder)
     where = f"table {manifest.name!r}"
@@ -281,31 +325,33 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
     space = get_space(manifest.space)
     if not manifest.files:
         raise TableError(f"{where}: manifest lists no files")
-    shards = [_read_shard(folder, info, verify, where) for info in manifest.files]
-    devices = None
-    for info, shard in zip(manifest.files, shards):
-        shard_devices = validate_schema(shard.schema, where=f"{where}, {info.path}")
-        if devices is not None and shard_devices != devices:
-            raise TableError(f"{where}: {info.path} has latency columns {shard_devices}, others {devices}")
-        devices = shard_devices
-    if devices != sorted(manifest.latency_devices):
-        raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
-    data = pa.concat_tables(shards) if len(shards) > 1 else shards[0]
-    _check_layout(data, manifest, space, where)
-    return Table(folder, manifest, data, space)
+    for info in manifest.files:
+        _check_file(folder, info, verify, where)
+    cached = arrays.cache_path(manifest)
+    rows = arrays.load(cached) if cached is not None and cached.is_file() else None
+    data = None
+    if rows is None:
+        data = _read_arrow(folder, manifest, where)
+        rows = arrays.from_arrow(data, manifest.epochs, where)
+        if cached is not None:
+            arrays.save(rows, cached)
+    _check_layout(rows, manifest, space, where)
+    return Table(folder, manifest, rows, space, data)
 
 
-def _check_layout(data: pa.Table, manifest: Manifest, space: SearchSpace, where: str) -> None:
-    if data.num_rows != manifest.rows:
-        raise TableError(f"{where}: {data.num_rows} rows, manifest says {manifest.rows}")
-    arch = data["arch_index"].to_numpy()
+def _check_layout(rows: RowArrays, manifest: Manifest, space: SearchSpace, where: str) -> None:
+    if rows.rows != manifest.rows:
+        raise TableError(f"{where}: {rows.rows} rows, manifest says {manifest.rows}")
+    arch = rows.arch
     if space.size is not None and len(arch) and (arch.min() < 0 or arch.max() >= space.size):
         bad = int(arch[(arch < 0) | (arch >= space.size)][0])
         raise TableError(f"{where}: arch_index {bad} is outside the {space.name} space")
-    seeds = np.unique(data["seed"].to_numpy())
+    seeds = np.unique(rows.seed)
     if seeds.tolist() != sorted(manifest.seeds):
         raise TableError(f"{where}: seeds {seeds.tolist()} differ from manifest {manifest.seeds}")
-    for name in CURVE_COLUMNS:
-        lengths = pc.list_value_length(data[name])
-        if pc.any(pc.not_equal(lengths, manifest.epochs)).as_py():
+    devices = sorted(d for d in map(latency_device, rows.scalars) if d is not None)
+    if devices != sorted(manifest.latency_devices):
+        raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
+    for name, values in rows.curves.items():
+        if values.shape != (rows.rows, manifest.epochs):
             raise TableError(f"{where}: column {name!r} has curves whose length is not {manifest.epochs}")

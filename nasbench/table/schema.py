@@ -8,7 +8,6 @@ of length ``epochs``; costs are scalars; latency columns are named
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,18 +15,15 @@ import numpy as np
 import pyarrow as pa
 
 from nasbench.errors import TableError
-
-SCHEMA_VERSION = 1
-
-CURVE_COLUMNS: tuple[str, ...] = (
-    "train_loss",
-    "train_acc",
-    "valid_loss",
-    "valid_acc",
-    "test_loss",
-    "test_acc",
-    "epoch_seconds",
+from nasbench.table.columns import (
+    CURVE_COLUMNS,
+    LATENCY_COLUMN,
+    SCHEMA_VERSION,
+    latency_device,
 )
+
+__all__ = ["COLUMNS", "CURVE_COLUMNS", "LATENCY_COLUMN", "LATENCY_TYPE", "SCHEMA_VERSION", "arrow_schema",
+           "latency_device", "to_arrow", "validate_schema"]
 
 COLUMNS: dict[str, pa.DataType] = {
     "arch_index": pa.int32(),  # index in the space (NAS-Bench-201 order for nb201)
@@ -41,14 +37,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "train_device": pa.string(),  # device the row was trained on, e.g. "cpu"
 }
 
-LATENCY_COLUMN = re.compile(r"^latency_(?P<device>[a-z0-9][a-z0-9-]*)_(?P<kind>ms|spread_ms)$")
 LATENCY_TYPE = pa.float32()
-
-
-def latency_device(column: str) -> str | None:
-    """The device slug of a latency median column, or None for any other column."""
-    match = LATENCY_COLUMN.match(column)
-    return match["device"] if match and match["kind"] == "ms" else None
 
 
 def arrow_schema(latency_devices: list[str] | tuple[str, ...] = ()) -> pa.Schema:

@@ -16,7 +16,7 @@ import numpy as np
 
 from nasbench.errors import OutOfDomainError
 from nasbench.spaces.nb201 import NUM_CELLS, all_cells
-from nasbench.spaces.nb201_canonical import computation, all_hashes
+from nasbench.spaces.nb201_canonical import all_hashes, computation
 from nasbench.table.manifest import Manifest
 from nasbench.table.writer import TableWriter
 

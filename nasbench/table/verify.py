@@ -11,7 +11,7 @@ from nasbench.table.schema import CURVE_COLUMNS
 def verify_table(table: Table) -> list[str]:
     """Every inconsistency found, as one line each; empty when the table is sound."""
     problems: list[str] = []
-    space, data = table.space, table._data
+    space, data = table.space, table.arrow()
     arch = data["arch_index"].to_numpy()
     strings = data["arch_str"].to_numpy(zero_copy_only=False)
     expected = [space.to_string(space.from_index(int(i))) for i in arch]

@@ -1,0 +1,122 @@
+"""A table's columns as numpy arrays, decoded from Parquet once and then kept in a load cache.
+
+Decoding Parquet needs pyarrow (~0.2 s to import) and list-column flattening; a fresh
+process that only queries a table should pay neither. So the first load of a table
+writes its decoded columns to ``<cache>/<table>-<key>.npz`` and later loads read that
+file with numpy alone. The key hashes the whole manifest (with every file's checksum),
+the schema version and this module's format, so a changed table never meets a stale cache; the data files
+are still hashed against the manifest on every verified load. The cache folder is
+``$NASBENCH_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/nasbench``, else
+``~/.cache/nasbench``; it can be deleted at any time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nasbench.atomic import atomic_path
+from nasbench.errors import TableError
+from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from nasbench.table.manifest import Manifest
+
+CACHE_ENV = "NASBENCH_CACHE"
+CACHE_FORMAT = 1  # bump when RowArrays or its encoding changes
+SCALAR_SKIP = ("arch_index", "arch_str", "arch_hash", "seed", "train_device", *CURVE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RowArrays:
+    """The numeric columns of every row, plus each architecture's hash (from its first row)."""
+
+    arch: np.ndarray  # (rows,) int64 arch_index
+    seed: np.ndarray  # (rows,) int64 training seed
+    curves: dict[str, np.ndarray]  # name -> (rows, epochs) float32
+    scalars: dict[str, np.ndarray]  # params, flops, trained_as, latency_* -> (rows,)
+    hash_arch: np.ndarray  # (k,) int64 architectures with a hash, ascending
+    hash_value: np.ndarray  # (k,) bytes (S) their canonical hashes
+
+    @property
+    def rows(self) -> int:
+        return len(self.arch)
+
+
+def from_arrow(data: pa.Table, epochs: int, where: str) -> RowArrays:
+    """Decode a loaded Arrow table; raises TableError if a curve is not ``epochs`` long."""
+    import pyarrow.compute as pc
+
+    curves = {}
+    for name in CURVE_COLUMNS:
+        column = data[name].combine_chunks()
+        if pc.any(pc.not_equal(pc.list_value_length(column), epochs)).as_py():
+            raise TableError(f"{where}: column {name!r} has curves whose length is not {epochs}")
+        flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        curves[name] = flat.reshape(len(column), epochs)
+    scalars = {name: data[name].to_numpy(zero_copy_only=False) for name in data.column_names if name not in SCALAR_SKIP}
+    arch = data["arch_index"].to_numpy().astype(np.int64)
+    first, positions = np.unique(arch, return_index=True)
+    hashes = data["arch_hash"].to_numpy(zero_copy_only=False)[positions]
+    return RowArrays(arch, data["seed"].to_numpy().astype(np.int64), curves, scalars,
+                     first.astype(np.int64), np.asarray(hashes, dtype=np.bytes_))
+
+
+def cache_dir() -> Path | None:
+    """Where decoded tables are cached, or None when ``$NASBENCH_CACHE`` is ``off``."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return None if value.strip().lower() in ("", "0", "off", "none", "false") else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nasbench"
+
+
+def cache_path(manifest: Manifest) -> Path | None:
+    """The cache file of a table's current data files (None when caching is off)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    key = json.dumps([CACHE_FORMAT, SCHEMA_VERSION, manifest.legacy_sha256])  # the whole manifest
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return folder / f"{manifest.name}-{digest}.npz"
+
+
+def save(rows: RowArrays, path: Path) -> bool:
+    """Write the cache file atomically; False (and nothing written) if the folder is not writable."""
+    arrays = {"arch": rows.arch, "seed": rows.seed, "hash_arch": rows.hash_arch, "hash_value": rows.hash_value}
+    arrays |= {f"curve:{k}": v for k, v in rows.curves.items()}
+    arrays |= {f"scalar:{k}": v for k, v in rows.scalars.items()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+    except OSError:
+        return False
+    return True
+
+
+def load(path: Path) -> RowArrays | None:
+    """Read a cache file; None if it is missing or unreadable (the caller decodes Parquet)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays: dict[str, Any] = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return None
+    try:
+        return RowArrays(
+            arrays.pop("arch"), arrays.pop("seed"),
+            {k.removeprefix("curve:"): v for k, v in arrays.items() if k.startswith("curve:")},
+            {k.removeprefix("scalar:"): v for k, v in arrays.items() if k.startswith("scalar:")},
+            arrays.pop("hash_arch"), arrays.pop("hash_value"),
+        )
+    except KeyError:
+        return None

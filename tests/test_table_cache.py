@@ -1,0 +1,85 @@
+"""The load cache: decoded columns reused across processes, never stale, never required."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nasbench.table import read_table
+from nasbench.table.arrays import cache_dir, cache_path
+from nasbench.table.columns import CURVE_COLUMNS
+
+
+def _same(a, b) -> bool:
+    return all(np.array_equal(a.curve(n), b.curve(n), equal_nan=True) for n in CURVE_COLUMNS) and all(
+        np.array_equal(a.scalar(n), b.scalar(n), equal_nan=True) for n in ("params", "flops", "trained_as")
+    ) and np.array_equal(a.arch_hashes, b.arch_hashes)
+
+
+def test_second_load_reads_the_cache_and_gives_the_same_table(small_table_dir, copy_table, monkeypatch, tmp_path):
+    monkeypatch.setenv("NASBENCH_CACHE", str(tmp_path / "cache"))
+    folder = copy_table(small_table_dir)
+    first = read_table(folder)
+    path = cache_path(first.manifest)
+    assert path is not None and path.is_file() and path.parent == tmp_path / "cache"
+    second = read_table(folder)
+    assert second._arrow is None  # noqa: SLF001 (no Parquet decoded on a cache hit)
+    assert first._arrow is not None  # noqa: SLF001
+    assert _same(first, second)
+    assert second.record(3) == first.record(3)
+    assert second.to_pandas().equals(first.to_pandas())
+
+
+def test_cache_off_writes_nothing(small_table_dir, copy_table, monkeypatch, tmp_path):
+    for value in ("off", "0", ""):
+        monkeypatch.setenv("NASBENCH_CACHE", value)
+        assert cache_dir() is None
+    table = read_table(copy_table(small_table_dir))
+    assert cache_path(table.manifest) is None and table._arrow is not None  # noqa: SLF001
+
+
+def test_default_cache_folder_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("NASBENCH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "nasbench"
+
+
+def test_changed_data_gets_a_new_key_and_a_corrupt_cache_is_ignored(small_table_dir, copy_table, read_shard,
+                                                                    set_column, refinalize):
+    folder = copy_table(small_table_dir)
+    before = read_table(folder)
+    old_path = cache_path(before.manifest)
+    for shard in ("seed-0", "seed-1"):
+        data = read_shard(folder, shard)
+        refinalize(folder, shard, set_column(data, "params", data["params"].to_numpy() + 1))
+    after = read_table(folder)
+    new_path = cache_path(after.manifest)
+    assert new_path != old_path
+    assert np.array_equal(after.scalar("params")[after.indices], before.scalar("params")[before.indices] + 1)
+    new_path.write_bytes(b"not a zip file")
+    again = read_table(folder)
+    assert np.array_equal(again.scalar("params"), after.scalar("params"))
+
+
+def test_a_verified_load_still_checks_every_file_when_cached(small_table_dir, copy_table):
+    from nasbench.errors import TableError
+
+    folder = copy_table(small_table_dir)
+    read_table(folder)
+    with open(folder / "data" / "seed-1.parquet", "ab") as handle:
+        handle.write(b"\x01")
+    with pytest.raises(TableError, match="checksum mismatch"):
+        read_table(folder)
+
+
+def test_a_fresh_process_loads_a_cached_table_without_pyarrow_or_pandas(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    read_table(folder)
+    code = ("import sys; from nasbench.table import read_table; t = read_table(sys.argv[1]); t.record(3); "
+            "t.lookup([0, 1]); print(sorted(m for m in ('pyarrow', 'pandas', 'scipy', 'torch', 'networkx', "
+            "'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
