@@ -111,10 +111,9 @@ def compare_report(
 
 def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: str | Path) -> Path:
     """PNG of mean and 95% CI against queries (left) and simulated time (right, log axis)."""
-    import matplotlib
+    from nasbench.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     means = [summarize_by_queries(r.curves, [max(len(c.regret) for c in r.curves)]).mean[0] for r in results]

@@ -92,10 +92,9 @@ def plot_study(rows: Sequence[ConfigSummary], path: str | Path, budget_hours: fl
     done = [r for r in rows if r.figures is not None]
     if not done:
         return None
-    import matplotlib
+    from nasbench.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), constrained_layout=True)
     panels = (("seed_spearman", "seed-to-seed Spearman", 0.97), ("top10_spearman", "top-10% split-half Spearman", 0.7),

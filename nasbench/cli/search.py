@@ -96,7 +96,11 @@ def run_command(args: argparse.Namespace) -> int:
             f"budget: {budget.seconds:g} simulated seconds does not cover a single query (seed {empty[0]})"
             if budget.seconds is not None else f"budget: seed {empty[0]} made no query"
         )
-    plot = args.plot or (args.out.with_suffix(".png") if args.out else None)
+    from nasbench.plotting import INSTALL_HINT, have_matplotlib
+
+    plot = args.plot or (args.out.with_suffix(".png") if args.out and have_matplotlib() else None)
+    if args.out and not plot:
+        print(f"(no anytime plot beside {args.out}: matplotlib is not installed; {INSTALL_HINT})")
     if args.out:
         result.save(args.out)
     if plot:

@@ -86,10 +86,9 @@ def datasheet_stats(table: Table) -> DatasheetStats:
 
 def plot_datasheet(table: Table, figures: DatasheetStats, path: str | Path) -> Path:
     """PNG: accuracy histogram, seed-vs-seed scatter, and accuracy against latency."""
-    import matplotlib
+    from nasbench.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     panels = 3 if table.latency_devices else 2
     fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 4.0), constrained_layout=True)
