@@ -23,19 +23,20 @@ higher predicted mean (EI underflows to 0 for candidates far below the incumbent
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import norm
 
 from nasbench.errors import NasbenchError
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Observation
 from nasbench.params import number_at_least, positive_int
 from nasbench.spaces import SearchSpace
-from predictors.ensemble import MLPEnsemble
 from strategies.base import Strategy
 from strategies.registry import register
+
+if TYPE_CHECKING:
+    from predictors.ensemble import MLPEnsemble
 
 ACQUISITIONS = ("its", "ucb", "ei")
 PATIENCE = 5  # mutation (and sampling) tries per wanted candidate before giving up
@@ -54,6 +55,8 @@ def acquisition_scores(
     if kind == "ucb":
         return mean + beta * std
     if kind == "ei":
+        from scipy.stats import norm  # scipy and scikit-learn load only when BANANAS runs
+
         gain = mean - best
         safe = np.where(std > 0, std, 1.0)
         z = gain / safe
@@ -131,6 +134,8 @@ class Bananas(Strategy):
     # -- one round of BO ------------------------------------------------------------------
     def make_ensemble(self) -> MLPEnsemble:
         """A fresh ensemble with this run's hyperparameters, seeded from ``self.rng``."""
+        from predictors.ensemble import MLPEnsemble
+
         return MLPEnsemble(
             n_models=self.n_models, hidden_layer_sizes=(self.layer_width,) * self.num_layers,
             learning_rate_init=self.learning_rate, max_iter=self.epochs,
