@@ -24,7 +24,7 @@ def test_second_load_reads_the_cache_and_gives_the_same_table(small_table_dir, c
     folder = copy_table(small_table_dir)
     first = read_table(folder)
     path = cache_path(first.manifest)
-    assert path is not None and path.is_file() and path.parent == tmp_path / "cache"
+    assert path is not None and path.is_dir() and path.parent == tmp_path / "cache"
     second = read_table(folder)
     assert second._arrow is None  # noqa: SLF001 (no Parquet decoded on a cache hit)
     assert first._arrow is not None  # noqa: SLF001
@@ -59,9 +59,11 @@ def test_changed_data_gets_a_new_key_and_a_corrupt_cache_is_ignored(small_table_
     new_path = cache_path(after.manifest)
     assert new_path != old_path
     assert np.array_equal(after.scalar("params")[after.indices], before.scalar("params")[before.indices] + 1)
-    new_path.write_bytes(b"not a zip file")
-    again = read_table(folder)
+    (new_path / "scalar.params.npy").write_bytes(b"not an array")
+    again = read_table(folder)  # decodes the Parquet files and rewrites the cache
+    assert again._arrow is not None  # noqa: SLF001
     assert np.array_equal(again.scalar("params"), after.scalar("params"))
+    assert read_table(folder)._arrow is None  # noqa: SLF001 (the rewritten cache is used)
 
 
 def test_a_verified_load_still_checks_every_file_when_cached(small_table_dir, copy_table):

@@ -11,7 +11,6 @@ from nasbench.errors import (
     InvalidBudgetError,
     NasbenchError,
 )
-from nasbench.oracle import TRIAL_MODES, Budget
 from nasbench.table.manifest import SYNTHETIC_WARNING
 
 
@@ -28,7 +27,7 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--seconds", type=float_arg, default=None, help="simulated seconds per run")
     run.add_argument("--seeds", type=positive_int, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
     run.add_argument("--first-seed", type=seed_arg, default=0)
-    run.add_argument("--trial", choices=TRIAL_MODES, default="sample",
+    run.add_argument("--trial", default="sample", metavar="{sample,mean}",  # checked by the oracle
                      help="answer each query with one sampled training seed (default) or the seed mean")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", type=param_arg,
                      help="strategy hyperparameter (repeatable; VALUE is JSON or a bare string)")
@@ -71,6 +70,7 @@ def query_command(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from nasbench.oracle import Budget
     from nasbench.report import anytime_report, plot_anytime
     from nasbench.study import StudyFailed, run_study
     from nasbench.table import load_table

@@ -2,8 +2,8 @@
 
 Decoding Parquet needs pyarrow (~0.2 s to import) and list-column flattening; a fresh
 process that only queries a table should pay neither. So the first load of a table
-writes its decoded columns to ``<cache>/<table>-<key>.npz`` and later loads read that
-file with numpy alone. The key hashes the whole manifest (with every file's checksum),
+writes its decoded columns to ``<cache>/<table>-<key>/`` (one ``.npy`` per array) and later
+loads memory-map them with numpy alone. The key hashes the whole manifest (with every file's checksum),
 the schema version and this module's format, so a changed table never meets a stale cache; the data files
 are still hashed against the manifest on every verified load. The cache folder is
 ``$NASBENCH_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/nasbench``, else
@@ -15,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import zipfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbench.atomic import atomic_path
 from nasbench.errors import TableError
 from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION
 
@@ -81,42 +80,51 @@ def cache_dir() -> Path | None:
 
 
 def cache_path(manifest: Manifest) -> Path | None:
-    """The cache file of a table's current data files (None when caching is off)."""
+    """The cache folder of a table's current data files (None when caching is off)."""
     folder = cache_dir()
     if folder is None:
         return None
     key = json.dumps([CACHE_FORMAT, SCHEMA_VERSION, manifest.legacy_sha256])  # the whole manifest
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return folder / f"{manifest.name}-{digest}.npz"
+    return folder / f"{manifest.name}-{digest}"
+
+
+def _files(rows: RowArrays) -> dict[str, np.ndarray]:
+    arrays = {"arch": rows.arch, "seed": rows.seed, "hash_arch": rows.hash_arch, "hash_value": rows.hash_value}
+    arrays |= {f"curve.{k}": v for k, v in rows.curves.items()}
+    arrays |= {f"scalar.{k}": v for k, v in rows.scalars.items()}
+    return arrays
 
 
 def save(rows: RowArrays, path: Path) -> bool:
-    """Write the cache file atomically; False (and nothing written) if the folder is not writable."""
-    arrays = {"arch": rows.arch, "seed": rows.seed, "hash_arch": rows.hash_arch, "hash_value": rows.hash_value}
-    arrays |= {f"curve:{k}": v for k, v in rows.curves.items()}
-    arrays |= {f"scalar:{k}": v for k, v in rows.scalars.items()}
+    """Write the cache folder (one .npy per array) atomically: into a temporary folder, then
+    renamed into place. False (and nothing left behind) if it cannot be written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
+        tmp.mkdir(parents=True, exist_ok=False)
+        for name, values in _files(rows).items():
+            np.save(tmp / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
+        if path.exists():  # a broken cache (load() returned None): replace it
+            shutil.rmtree(path, ignore_errors=True)
+        os.rename(tmp, path)  # atomic; fails if another process cached the same table first
     except OSError:
-        return False
+        shutil.rmtree(tmp, ignore_errors=True)
+        return path.is_dir()
     return True
 
 
 def load(path: Path) -> RowArrays | None:
-    """Read a cache file; None if it is missing or unreadable (the caller decodes Parquet)."""
+    """Memory-map a cache folder (pages are read when touched); None if missing or unreadable
+    (the caller then decodes the Parquet files)."""
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays: dict[str, Any] = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
-        return None
-    try:
+        names = [n[:-4] for n in os.listdir(path) if n.endswith(".npy")]
+        arrays: dict[str, Any] = {  # plain read-only ndarray views of the maps
+            n: np.asarray(np.load(path / f"{n}.npy", mmap_mode="r", allow_pickle=False)) for n in names}
         return RowArrays(
             arrays.pop("arch"), arrays.pop("seed"),
-            {k.removeprefix("curve:"): v for k, v in arrays.items() if k.startswith("curve:")},
-            {k.removeprefix("scalar:"): v for k, v in arrays.items() if k.startswith("scalar:")},
+            {k.removeprefix("curve."): v for k, v in arrays.items() if k.startswith("curve.")},
+            {k.removeprefix("scalar."): v for k, v in arrays.items() if k.startswith("scalar.")},
             arrays.pop("hash_arch"), arrays.pop("hash_value"),
         )
-    except KeyError:
+    except (OSError, ValueError, KeyError):
         return None

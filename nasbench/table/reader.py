@@ -61,13 +61,21 @@ class Table:
         size = space.size or 0
         arch = rows.arch
         seed_pos = np.searchsorted(self.seeds, rows.seed)
-        key = arch * len(self.seeds) + seed_pos
-        unique, first = np.unique(key, return_index=True)
-        if len(unique) != len(key):
-            dup = int(np.setdiff1d(np.arange(len(key)), first)[0])
-            raise TableError(
-                f"table {self.name!r}: duplicate row for arch_index {arch[dup]} seed {self.seeds[seed_pos[dup]]}"
-            )
+        # A complete table written one file per seed has its rows seed-major, every
+        # architecture in index order: its dense arrays are views of the row arrays.
+        count = len(self.seeds)
+        self._seed_major = bool(size) and len(arch) == size * count and bool(
+            np.array_equal(arch, np.tile(np.arange(size), count))
+            and np.array_equal(seed_pos, np.repeat(np.arange(count), size)))
+        if not self._seed_major:
+            key = arch * count + seed_pos
+            order = np.argsort(key, kind="stable")
+            repeated = np.flatnonzero(key[order][1:] == key[order][:-1])
+            if len(repeated):
+                dup = int(order[repeated[0] + 1])
+                raise TableError(
+                    f"table {self.name!r}: duplicate row for arch_index {arch[dup]} seed {self.seeds[seed_pos[dup]]}"
+                )
         self._arch_of_row = arch
         self._seed_of_row = seed_pos
         self.present = np.zeros(size, dtype=bool)
@@ -133,8 +141,12 @@ class Table:
             raise UnknownNameError(f"unknown curve {name!r} (known: {', '.join(CURVE_COLUMNS)})")
         if name not in self._cache:
             values = self._rows.curves[name]
-            dense = np.full((len(self.present), len(self.seeds), self.epochs), np.nan, dtype=np.float32)
-            dense[self._arch_of_row, self._seed_of_row] = values
+            if self._seed_major:
+                dense = values.reshape(len(self.seeds), len(self.present), self.epochs).transpose(1, 0, 2)
+            else:
+                dense = np.full((len(self.present), len(self.seeds), self.epochs), np.nan, dtype=np.float32)
+                dense[self._arch_of_row, self._seed_of_row] = values
+            dense = dense.view()
             dense.flags.writeable = False
             self._cache[name] = dense
         return self._cache[name]
@@ -146,9 +158,11 @@ class Table:
                 known = [*SCALAR_COLUMNS, *(f"latency_{d}_ms" for d in self.latency_devices)]
                 raise UnknownNameError(f"unknown column {name!r} (known: {', '.join(known)})")
             values = self._rows.scalars[name]
-            dense = np.full(len(self.present), np.nan if values.dtype.kind == "f" else -1, dtype=values.dtype)
-            rows = self._first_row[self.present]
-            dense[self.present] = values[rows]
+            if self._seed_major:  # the first seed's rows are every architecture's first row
+                dense = values[: len(self.present)].view()
+            else:
+                dense = np.full(len(self.present), np.nan if values.dtype.kind == "f" else -1, dtype=values.dtype)
+                dense[self.present] = values[self._first_row[self.present]]
             dense.flags.writeable = False
             self._cache[name] = dense
         return self._cache[name]
@@ -172,8 +186,9 @@ class Table:
 
     def arch_hash(self, index: int) -> str:
         """The canonical hash of one architecture in the table."""
-        position = int(np.searchsorted(self._rows.hash_arch, index))
-        if position == len(self._rows.hash_arch) or self._rows.hash_arch[position] != index:
+        hashed = self._rows.hash_arch
+        position = index if len(hashed) == len(self.present) else int(np.searchsorted(hashed, index))
+        if position >= len(hashed) or hashed[position] != index:
             raise OutOfDomainError(f"index: architecture {index} is not in table {self.name!r}")
         return self._rows.hash_value[position].decode("ascii")
 
@@ -242,8 +257,10 @@ class Table:
         """Everything the table holds on one architecture: scalars, and per recorded seed the
         final accuracies, training seconds and every learning curve (for people, not hot loops)."""
         cell = self.space.coerce(arch)
-        index = int(self.check_indices(self.space.index(cell)))
-        seeds = np.flatnonzero(self.recorded[index])
+        index = self.space.index(cell)
+        if not self.present[index]:
+            self.check_indices(index)  # raises, naming the missing architecture
+        seeds = slice(None) if self._seed_major else np.flatnonzero(self.recorded[index])
         curves = {name: self.curve(name)[index, seeds].tolist() for name in CURVE_COLUMNS}
         return {
             "arch_index": index,
@@ -255,7 +272,7 @@ class Table:
             "seeds": self.seeds[seeds].tolist(),
             "valid_acc": [c[-1] for c in curves["valid_acc"]],
             "test_acc": [c[-1] for c in curves["test_acc"]],
-            "train_seconds": [float(np.sum(c, dtype=np.float64)) for c in curves["epoch_seconds"]],
+            "train_seconds": self.cumulative_seconds()[index, seeds, -1].tolist(),
             "latency_ms": {d: float(self.latency(d)[index]) for d in self.latency_devices},
             "curves": curves,
         }
@@ -328,7 +345,7 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
     for info in manifest.files:
         _check_file(folder, info, verify, where)
     cached = arrays.cache_path(manifest)
-    rows = arrays.load(cached) if cached is not None and cached.is_file() else None
+    rows = arrays.load(cached) if cached is not None and cached.is_dir() else None
     data = None
     if rows is None:
         data = _read_arrow(folder, manifest, where)
@@ -346,9 +363,12 @@ def _check_layout(rows: RowArrays, manifest: Manifest, space: SearchSpace, where
     if space.size is not None and len(arch) and (arch.min() < 0 or arch.max() >= space.size):
         bad = int(arch[(arch < 0) | (arch >= space.size)][0])
         raise TableError(f"{where}: arch_index {bad} is outside the {space.name} space")
-    seeds = np.unique(rows.seed)
-    if seeds.tolist() != sorted(manifest.seeds):
-        raise TableError(f"{where}: seeds {seeds.tolist()} differ from manifest {manifest.seeds}")
+    expected = np.asarray(sorted(manifest.seeds), dtype=np.int64)  # np.unique would import numpy.ma
+    position = np.minimum(np.searchsorted(expected, rows.seed), max(len(expected) - 1, 0))
+    known = expected[position] == rows.seed if len(expected) else np.zeros(len(rows.seed), dtype=bool)
+    if not known.all() or not np.all(np.bincount(position, minlength=len(expected)) > 0):
+        seeds = sorted(set(rows.seed.tolist()))
+        raise TableError(f"{where}: seeds {seeds} differ from manifest {manifest.seeds}")
     devices = sorted(d for d in map(latency_device, rows.scalars) if d is not None)
     if devices != sorted(manifest.latency_devices):
         raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
