@@ -17,16 +17,16 @@ for strategy in random evolution local-search reinforce bananas hyperband bohb; 
 done
 run local-search-first local-search --param improvement=first
 nasbench compare "$out"/{random,evolution,local-search,local-search-first,reinforce,bananas,hyperband,bohb}.json \
-  --plot "$out/regret.png" > "$out/regret.txt"
+  --plot "$out/regret.png" --force > "$out/regret.txt"
 
 run nsga2-hv nsga2 --latency-device "$device"
 run random-hv random --latency-device "$device" --objective hypervolume
-nasbench compare "$out"/{random-hv,nsga2-hv}.json --labels random nsga2 --plot "$out/hypervolume.png" > "$out/hypervolume.txt"
+nasbench compare "$out"/{random-hv,nsga2-hv}.json --labels random nsga2 --plot "$out/hypervolume.png" --force > "$out/hypervolume.txt"
 
 limit=$(python -c "import numpy as np; from nasbench.table import load_table; print(f'{float(np.nanmedian(load_table(\"$table\").latency(\"$device\"))):.4g}')")
 for strategy in random evolution bananas; do
   run "$strategy-constrained" "$strategy" --latency-device "$device" --max-latency "$limit"
 done
 nasbench compare "$out"/{random,evolution,bananas}-constrained.json --labels random evolution bananas \
-  --plot "$out/constrained.png" > "$out/constrained.txt"
+  --plot "$out/constrained.png" --force > "$out/constrained.txt"
 cat "$out/regret.txt" "$out/hypervolume.txt" "$out/constrained.txt"

@@ -14,9 +14,7 @@ import numpy as np
 
 from nasbench.atomic import atomic_path
 from nasbench.evaluation import (
-    query_checkpoints,
-    seconds_checkpoints,
-    summarize_by_queries,
+    BOOTSTRAP_BELOW, BOOTSTRAP_RESAMPLES, interval_kind, query_checkpoints, seconds_checkpoints, summarize_by_queries,
     summarize_by_seconds,
 )
 from nasbench.study import StudyResult
@@ -55,7 +53,8 @@ def describe(result: StudyResult) -> list[str]:
 
 
 def anytime_report(result: StudyResult) -> str:
-    """The text table of ``nasbench run``: mean and 95% CI against queries and seconds."""
+    """The text table of ``nasbench run``: mean and 95% CI against queries and seconds, and a
+    note when the mean rises between checkpoints."""
     curves = result.curves
     what = result.objective
     unit = "points" if what == "regret" else "% of the normalised box"
@@ -66,20 +65,44 @@ def anytime_report(result: StudyResult) -> str:
     else:
         explain = "true front's hypervolume - found front's, scored on test accuracy"
     lines = [*describe(result), "",
-             f"Anytime {what} ({explain}, in {unit}; mean and 95% CI over {len(curves)} seeds)",
+             (f"Anytime {what} ({explain}, in {unit}; mean and 95% {interval_kind(len(curves))} "
+              f"over {len(curves)} seeds)"),
              f"{'queries':>8}  {what[:7]:>7}  {'95% CI':>16}  {'sim. time (median)':>18}"]
+    if len(curves) < BOOTSTRAP_BELOW:
+        lines.insert(-1, f"(fewer than {BOOTSTRAP_BELOW} seeds: the CI is a seeded bootstrap percentile interval of "
+                         f"{BOOTSTRAP_RESAMPLES:,} resamples, a rough guide; run more seeds to trust it)")
     longest = max(len(c.regret) for c in curves)
     by_queries = summarize_by_queries(curves, query_checkpoints(longest))
     for q, mean, lo, hi in zip(by_queries.at, by_queries.mean, by_queries.low, by_queries.high):
         elapsed = np.median([c.seconds[min(q, len(c.seconds)) - 1] for c in curves])
         lines.append(f"{q:>8}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]  {duration(elapsed):>18}")
-    grid = seconds_checkpoints(curves)
+    rises = rises_between(by_queries.mean)
+    grid = distinct_times(seconds_checkpoints(curves))
     if len(grid):
         by_seconds = summarize_by_seconds(curves, grid)
         lines += ["", f"{'sim. time':>10}  {what[:7]:>7}  {'95% CI':>16}"]
         for t, mean, lo, hi in zip(by_seconds.at, by_seconds.mean, by_seconds.low, by_seconds.high):
             lines.append(f"{duration(t):>10}  {mean:7.2f}  [{lo:6.2f}, {hi:6.2f}]")
+        rises = rises or rises_between(by_seconds.mean)
+    if rises:
+        chosen = "the incumbent is" if what == "regret" else "the found front is"
+        pick = "pick" if what == "regret" else "member"
+        lines += ["", (f"note: the mean {what} rises between some checkpoints: {chosen} chosen on noisy validation "
+                       f"accuracy, so a later, better-validating {pick} can test worse")]
     return "\n".join(lines)
+
+
+def distinct_times(grid: np.ndarray) -> np.ndarray:
+    """The simulated-time checkpoints whose printed labels differ (the last of each repeat)."""
+    labels = [duration(t) for t in grid]
+    keep = [i for i in range(len(grid)) if i == len(grid) - 1 or labels[i] != labels[i + 1]]
+    return np.asarray(grid)[keep]
+
+
+def rises_between(means: np.ndarray) -> bool:
+    """Whether a printed (2-decimal) mean is higher than the one at the checkpoint before."""
+    shown = np.round(np.asarray(means, dtype=np.float64), 2)
+    return bool(np.any(np.diff(shown) > 0))
 
 
 def compare_report(
@@ -99,7 +122,9 @@ def compare_report(
     marks = [m for m in (10, 50, 100) if m < longest] + [longest]
     width = max(12, *(len(label) for label in labels))
     header = f"{'run':<{width}}  {'table':<18} {'seeds':>5}  " + "  ".join(f"{f'@{m}':>22}" for m in marks)
-    lines += [f"Mean and 95% CI at each query count ({results[0].objective})", header]
+    few = [label for label, r in zip(labels, results) if len(r.seeds) < BOOTSTRAP_BELOW]
+    kind = f"; bootstrap percentile CI for {', '.join(few)}: fewer than {BOOTSTRAP_BELOW} seeds" if few else ""
+    lines += [f"Mean and 95% CI at each query count ({results[0].objective}{kind})", header]
     for label, result in zip(labels, results):
         summary = summarize_by_queries(result.curves, marks)
         cells = "  ".join(
@@ -144,7 +169,8 @@ def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: st
     left.legend(loc="upper right", fontsize="small")
     tables = sorted({r.table for r in results})
     synthetic = " [SYNTHETIC]" if any(r.synthetic for r in results) else ""
-    fig.suptitle(f"Anytime {what}, mean and 95% CI over seeds: {', '.join(tables)}{synthetic}")
+    boot = " (bootstrap CI: < 5 seeds)" if any(len(r.seeds) < BOOTSTRAP_BELOW for r in results) else ""
+    fig.suptitle(f"Anytime {what}, mean and 95% CI over seeds{boot}: {', '.join(tables)}{synthetic}")
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)

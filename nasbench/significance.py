@@ -16,6 +16,7 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
+from nasbench.evaluation import BOOTSTRAP_BELOW, summarize_by_queries
 from nasbench.study import StudyResult
 
 ALPHA = 0.05
@@ -94,17 +95,20 @@ def significance_report(results: Sequence[StudyResult], labels: Sequence[str], a
     n = len(samples)
     order = sorted(samples, key=lambda label: samples[label].mean())
     width = max(12, *(len(label) for label in samples))
-    lines = [(f"Final {what} after {at} queries: mean and 95% CI over seeds; rank range from Welch tests, "
+    few = [label for label in samples if len(samples[label]) < BOOTSTRAP_BELOW]
+    kind = f" (bootstrap percentile CI for {', '.join(few)}: fewer than {BOOTSTRAP_BELOW} seeds)" if few else ""
+    lines = [(f"Final {what} after {at} queries: mean and 95% CI over seeds{kind}; rank range from Welch tests, "
              f"Holm-corrected over {len(tests)} pairs (alpha {alpha:g})"),
              f"{'run':<{width}}  {'seeds':>5}  {what[:7]:>7}  {'95% CI':>16}  {'rank':>5}"]
+    by_label = dict(zip(labels, results))
     for label in order:
         values = samples[label]
-        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+        summary = summarize_by_queries(by_label[label].curves, [at])  # the same interval as every report
         first = 1 + len(better[label])
         last = n - sum(1 for other in samples if label in better[other])
         rank = f"{first}" if first == last else f"{first}-{last}"
         lines.append(f"{label:<{width}}  {len(values):>5}  {values.mean():7.2f}  "
-                     f"[{values.mean() - half:6.2f}, {values.mean() + half:6.2f}]  {rank:>5}")
+                     f"[{summary.low[0]:6.2f}, {summary.high[0]:6.2f}]  {rank:>5}")
     found = [t for t in tests if t.significant(alpha)]
     lines += ["", f"Significant differences ({len(found)} of {len(tests)} pairs; difference = first - second):"]
     for t in sorted(found, key=lambda t: t.p_holm):

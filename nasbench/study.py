@@ -7,7 +7,6 @@ Same seed, same table, same strategy version -> the same trajectory, bit for bit
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,9 +23,11 @@ from nasbench.errors import (
 from nasbench.evaluation import RegretCurve, regret_curve
 from nasbench.hardware import HardwareView
 from nasbench.oracle import Budget, Oracle, Trajectory
+from nasbench.params import check_keywords
 from nasbench.pareto import hypervolume_curve
 from nasbench.table.reader import Table
 from nasbench.table.writer import package_versions
+from nasbench.tracebacks import class_files, user_location
 
 RESULT_FORMAT = "nasbench.study/1"
 OBJECTIVES = ("regret", "hypervolume")
@@ -61,17 +62,24 @@ def run_once(
     if getattr(strategy_cls, "multi_objective", False) and hardware is None:
         raise StrategyError(f"{where}: is multi-objective and needs a latency device (--latency-device)")
     extra = {} if hardware is None else {"hardware": hardware}
+    files = class_files(strategy_cls)
+
+    def fault(call: str, exc: Exception) -> StrategyError:
+        """The error of ``call`` raising ``exc``, led by the file:line in the strategy's code."""
+        at = user_location(exc, files)
+        return StrategyError(f"{at + ': ' if at else ''}{where}: {call} {type(exc).__name__}: {exc}")
+
     try:
         strategy = strategy_cls(table.space, strategy_rng, max_epochs=table.epochs, **extra, **(params or {}))
     except Exception as exc:
-        raise StrategyError(f"{where}: could not be created: {type(exc).__name__}: {exc}") from exc
+        raise fault("could not be created:", exc) from exc
     while not oracle.exhausted:
         try:
             proposal = strategy.ask()
         except StopIteration:
             break
         except Exception as exc:
-            raise StrategyError(f"{where}: ask() raised {type(exc).__name__}: {exc}") from exc
+            raise fault("ask() raised", exc) from exc
         if isinstance(proposal, tuple) and len(proposal) != 2:
             raise StrategyError(f"{where}: ask() must return an architecture or (architecture, epochs), got {proposal!r}")
         arch, epochs = proposal if isinstance(proposal, tuple) else (proposal, None)
@@ -84,7 +92,7 @@ def run_once(
         try:
             strategy.tell(observation)
         except Exception as exc:
-            raise StrategyError(f"{where}: tell() raised {type(exc).__name__}: {exc}") from exc
+            raise fault("tell() raised", exc) from exc
     return oracle.trajectory()
 
 
@@ -193,19 +201,11 @@ class StudyResult:
 
 
 def check_params(strategy_cls: type, params: dict[str, Any]) -> None:
-    """Raise a one-line error naming any hyperparameter the strategy does not take."""
-    signature = inspect.signature(strategy_cls.__init__)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
-        return
-    fixed = {"self", "space", "rng", "max_epochs", "hardware"}
-    known = [name for name in signature.parameters if name not in fixed]
-    for name in params:
-        if name not in known:
-            strategy = getattr(strategy_cls, "name", "") or strategy_cls.__name__
-            raise NasbenchError(
-                f"param {name!r}: strategy {strategy!r} has no such hyperparameter "
-                f"(it takes: {', '.join(known) or 'none'})"
-            )
+    """Check hyperparameters against the strategy's ``__init__`` before any run: unknown
+    names, missing required ones and values of the wrong type are one-line errors."""
+    strategy = getattr(strategy_cls, "name", "") or strategy_cls.__name__
+    check_keywords(strategy_cls.__init__, params, {"self", "space", "rng", "max_epochs", "hardware"},
+                   f"strategy {strategy!r}")
 
 
 class StudyFailed(StrategyError):

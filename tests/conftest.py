@@ -88,6 +88,19 @@ def small_table_dir(tables_root: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def cli(tables_root: Path, full_table_dir: Path, small_table_dir: Path, capsys: pytest.CaptureFixture) -> Callable:
+    """Run ``nasbench --tables-dir <session tables> ARGS``; returns (status, stdout, stderr)."""
+    from nasbench.cli import main
+
+    def _run(*args: str) -> tuple[int, str, str]:
+        status = main(["--tables-dir", str(tables_root), *map(str, args)])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return _run
+
+
 @pytest.fixture(scope="session")
 def full_table(full_table_dir: Path) -> Table:
     return read_table(full_table_dir)

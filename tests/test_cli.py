@@ -9,33 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from clitools import assert_user_error
 
 from nasbench.cli import main
 from nasbench.study import StudyResult
 from nasbench.table import read_table, verify_table
-
-
-@pytest.fixture
-def cli(tables_root, full_table_dir, small_table_dir, capsys):
-    """Run ``nasbench --tables-dir <session tables> ARGS``; returns (status, stdout, stderr)."""
-
-    def _run(*args: str) -> tuple[int, str, str]:
-        status = main(["--tables-dir", str(tables_root), *map(str, args)])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return _run
-
-
-def assert_user_error(result: tuple[int, str, str], *fragments: str) -> None:
-    status, out, err = result
-    assert status == 2, (status, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("nasbench")
-    assert "Traceback" not in err + out
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 def test_tables_list(cli):
@@ -183,7 +161,7 @@ def test_bad_seconds(cli, seconds):
 
 
 def test_no_budget(cli):
-    assert_user_error(cli("run", "random", "--table", "synth-full"), "queries and/or seconds")
+    assert_user_error(cli("run", "random", "--table", "synth-full"), "no budget", "--budget N", "--seconds S")
 
 
 def test_missing_table_folder_given_by_path(cli, tmp_path):
@@ -374,7 +352,7 @@ def test_strategies_readme_example_runs_as_documented(cli, tmp_path, full_table)
     assert result.params == {"warmup": 20} and result.strategy == "MutateBest"
     limit = float(np.nanquantile(full_table.latency("synthetic-cpu-b1"), 0.3))
     status, _, err = cli("run", f"{source}:MutateBest", "--table", "synth-full", "--budget", "60", "--seeds", "2",
-                         "--latency-device", "synthetic-cpu-b1", "--max-latency", str(limit), "--out", out)
+                         "--latency-device", "synthetic-cpu-b1", "--max-latency", str(limit), "--out", out, "--force")
     assert status == 0, err
     for run in StudyResult.load(out).runs:
         assert np.all(full_table.latency("synthetic-cpu-b1")[run.trajectory.indices] <= limit)

@@ -127,20 +127,23 @@ def _curve(seconds, regret) -> RegretCurve:
 
 
 def test_summarize_by_queries_against_scipy():
+    """Five or more seeds: Student's t interval."""
     curves = [
         _curve([1, 2, 3, 4, 5], [9.0, 7.0, 7.0, 3.0, 1.0]),
         _curve([1, 2, 3, 4, 5], [8.0, 8.0, 4.0, 4.0, 2.0]),
         _curve([1, 2, 3], [6.0, 5.0, 5.0]),  # stopped early: keeps its last value
+        _curve([1, 2, 3, 4, 5], [7.0, 6.0, 6.0, 6.0, 3.0]),
+        _curve([1, 2, 3, 4, 5], [9.5, 9.0, 8.0, 2.0, 2.0]),
     ]
     summary = summarize_by_queries(curves, [1, 3, 5])
-    samples = np.array([[9.0, 7.0, 1.0], [8.0, 4.0, 2.0], [6.0, 5.0, 5.0]])
+    samples = np.array([[9.0, 7.0, 1.0], [8.0, 4.0, 2.0], [6.0, 5.0, 5.0], [7.0, 6.0, 3.0], [9.5, 8.0, 2.0]])
     mean = samples.mean(axis=0)
-    half = stats.t.ppf(0.975, 2) * samples.std(axis=0, ddof=1) / np.sqrt(3)
+    half = stats.t.ppf(0.975, 4) * samples.std(axis=0, ddof=1) / np.sqrt(5)
     np.testing.assert_array_equal(summary.at, [1, 3, 5])
     np.testing.assert_allclose(summary.mean, mean)
-    np.testing.assert_allclose(summary.low, mean - half)
+    np.testing.assert_allclose(summary.low, np.maximum(mean - half, 0))  # regret is never negative
     np.testing.assert_allclose(summary.high, mean + half)
-    np.testing.assert_array_equal(summary.n, [3, 3, 3])
+    np.testing.assert_array_equal(summary.n, [5, 5, 5])
 
 
 def test_summary_of_one_seed_has_no_interval():
@@ -157,8 +160,9 @@ def test_summarize_by_seconds_carries_forward_and_is_nan_before_the_first_query(
     np.testing.assert_array_equal(summary.n, [0, 1, 1, 2, 2])
     assert np.isnan(summary.mean[0])
     np.testing.assert_allclose(summary.mean[1:], np.nanmean(by_seed[:, 1:], axis=0))
-    half = stats.t.ppf(0.975, 1) * np.std(by_seed[:, 3:], axis=0, ddof=1) / np.sqrt(2)
-    np.testing.assert_allclose(summary.high[3:], summary.mean[3:] + half)
+    # two seeds: the bootstrap percentile interval of a mean of two values spans them
+    np.testing.assert_allclose(summary.low[3:], [2.0, 1.0])
+    np.testing.assert_allclose(summary.high[3:], [3.0, 2.0])
     assert np.isnan(summary.low[:3]).all()
 
 

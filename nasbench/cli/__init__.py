@@ -1,11 +1,12 @@
 """The ``nasbench`` command line, one module per command group. User errors print one line
-and exit with status 2."""
+and exit with status 2 (with ``--debug`` or NASBENCH_DEBUG=1, after their full traceback)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from nasbench import __version__
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every command group."""
     parser = Parser(prog="nasbench", description="Tabular NAS benchmarks: tables, oracle, strategies.")
     parser.add_argument("--version", action="version", version=f"nasbench {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also: NASBENCH_DEBUG=1)")
     parser.add_argument(
         "--tables-dir", action="append", default=[], metavar="DIR",
         help="extra folder to search for tables (repeatable; also $NASBENCH_TABLES)",
@@ -45,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return HANDLERS[args.command](args)
     except NasbenchError as exc:
+        if args.debug or debug_from_env():
+            traceback.print_exception(exc, file=sys.stderr)
         print(f"nasbench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -53,3 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head & co.: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def debug_from_env() -> bool:
+    """Whether $NASBENCH_DEBUG asks for full tracebacks (anything but empty, 0, false, no)."""
+    return os.environ.get("NASBENCH_DEBUG", "").strip().lower() not in ("", "0", "false", "no")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+
+from nasbench.errors import NasbenchError
 
 
 def positive_int(text: str) -> int:
@@ -42,6 +45,16 @@ def param_arg(text: str) -> tuple[str, object]:
         return name, json.loads(value)
     except json.JSONDecodeError:
         return name, value
+
+
+def refuse_overwrite(outputs: dict[str, Path | None], force: bool) -> None:
+    """Refuse, before any work, to overwrite an existing output file without ``--force``;
+    ``outputs`` maps what each file is (e.g. ``--out``) to its path (None: not written)."""
+    if force:
+        return
+    for what, path in outputs.items():
+        if path is not None and path.exists():
+            raise NasbenchError(f"{what}: {path} exists; pass --force to overwrite it")
 
 
 class Parser(argparse.ArgumentParser):

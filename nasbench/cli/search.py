@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from nasbench.cli.args import float_arg, param_arg, positive_int, seed_arg
+from nasbench.cli.args import float_arg, param_arg, positive_int, refuse_overwrite, seed_arg
 from nasbench.errors import (
     InvalidBudgetError,
     NasbenchError,
@@ -23,8 +23,8 @@ def add_commands(commands: Any) -> None:
     run = commands.add_parser("run", help="run a search strategy over many seeds and report regret")
     run.add_argument("strategy", help="registered name (e.g. random) or path/to/file.py:ClassName")
     run.add_argument("--table", required=True)
-    run.add_argument("--budget", type=int, default=None, help="queries per run")
-    run.add_argument("--seconds", type=float_arg, default=None, help="simulated seconds per run")
+    run.add_argument("--budget", type=int, default=None, help="queries per run (give --budget and/or --seconds)")
+    run.add_argument("--seconds", type=float_arg, default=None, help="simulated training seconds per run")
     run.add_argument("--seeds", type=positive_int, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
     run.add_argument("--first-seed", type=seed_arg, default=0)
     run.add_argument("--trial", default="sample", metavar="{sample,mean}",  # checked by the oracle
@@ -34,17 +34,20 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--latency-device", default=None, metavar="DEVICE",
                      help="latency column strategies may look up for free (e.g. cpu-torch-b1)")
     run.add_argument("--max-latency", type=float_arg, default=None, metavar="MS",
-                     help="latency-constrained search: only architectures at most this fast count")
+                     help="latency-constrained search: only architectures with latency at most this many ms count "
+                          "(needs --latency-device)")
     run.add_argument("--objective", choices=("regret", "hypervolume"), default=None,
                      help="score runs by regret or by the hypervolume gap to the accuracy-latency front "
                           "(default: hypervolume for multi-objective strategies, else regret)")
     run.add_argument("--out", type=Path, default=None,
                      help="write the full result (JSON) here, and the anytime plot beside it (.png)")
     run.add_argument("--plot", type=Path, default=None, help="write the anytime plot (PNG) here")
+    run.add_argument("--force", action="store_true", help="overwrite the --out and plot files if they exist")
     compare = commands.add_parser("compare", help="compare saved results (nasbench run --out) in a table and a plot")
     compare.add_argument("results", type=Path, nargs="+", help="result JSON files")
     compare.add_argument("--labels", nargs="+", default=None, help="one label per result (default: strategy names)")
     compare.add_argument("--plot", type=Path, default=None, help="write the overlaid anytime curves (PNG) here")
+    compare.add_argument("--force", action="store_true", help="overwrite the --plot file if it exists")
 
 
 def query_command(args: argparse.Namespace) -> int:
@@ -72,15 +75,23 @@ def query_command(args: argparse.Namespace) -> int:
 def run_command(args: argparse.Namespace) -> int:
     from nasbench.oracle import Budget
     from nasbench.report import anytime_report, plot_anytime
-    from nasbench.study import StudyFailed, run_study
+    from nasbench.study import StudyFailed, check_params, run_study
     from nasbench.table import load_table
     from strategies import get_strategy
 
+    if args.budget is None and args.seconds is None:
+        raise InvalidBudgetError("run: no budget; give --budget N (queries per run) and/or --seconds S "
+                                 "(simulated training seconds per run)")
     budget = Budget(queries=args.budget, seconds=args.seconds)
+    from nasbench.plotting import INSTALL_HINT, have_matplotlib
+
+    plot = args.plot or (args.out.with_suffix(".png") if args.out and have_matplotlib() else None)
+    refuse_overwrite({"--out": args.out, "--plot" if args.plot else "the plot beside --out": plot}, args.force)
     strategy_cls = get_strategy(args.strategy)
+    params = dict(args.param)
+    check_params(strategy_cls, params)
     table = load_table(args.table, args.tables_dir)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    params = dict(args.param)
     try:
         result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
                            latency_device=args.latency_device, max_latency=args.max_latency,
@@ -88,7 +99,7 @@ def run_command(args: argparse.Namespace) -> int:
     except StudyFailed as exc:
         if args.out and exc.result.runs:
             exc.result.save(args.out)
-            raise NasbenchError(f"{exc} (in {args.out})") from None
+            raise NasbenchError(f"{exc} (in {args.out})") from exc
         raise
     empty = [run.seed for run in result.runs if len(run.trajectory) == 0]
     if empty:
@@ -96,9 +107,6 @@ def run_command(args: argparse.Namespace) -> int:
             f"budget: {budget.seconds:g} simulated seconds does not cover a single query (seed {empty[0]})"
             if budget.seconds is not None else f"budget: seed {empty[0]} made no query"
         )
-    from nasbench.plotting import INSTALL_HINT, have_matplotlib
-
-    plot = args.plot or (args.out.with_suffix(".png") if args.out and have_matplotlib() else None)
     if args.out and not plot:
         print(f"(no anytime plot beside {args.out}: matplotlib is not installed; {INSTALL_HINT})")
     if args.out:
@@ -118,15 +126,18 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def front_report(table, result) -> str:
-    """The Pareto front found by the first seed (validation-chosen, scored on test)."""
+    """The Pareto front found by the first seed: chosen on validation accuracy (what the
+    search saw), shown with test accuracy beside it (what it is scored on)."""
     from nasbench.pareto import front_of
 
     run = result.runs[0]
     front = front_of(table, run.trajectory, result.latency_device)
-    lines = [(f"Pareto front found by seed {run.seed} ({len(front)} architectures; test accuracy, "
-             f"{result.latency_device} latency)")]
+    lines = [(f"Pareto front found by seed {run.seed} ({len(front)} architectures, chosen on validation accuracy "
+              f"and {result.latency_device} latency; test accuracy beside it)"),
+             f"  {'valid':>7}  {'test':>7}  {'latency':>11}  architecture"]
     for row in front:
-        lines.append(f"  {row['test_acc']:6.2f}%  {row['latency_ms']:8.3f} ms  {row['arch_str']}  (index {row['arch_index']})")
+        lines.append(f"  {row['valid_acc']:6.2f}%  {row['test_acc']:6.2f}%  {row['latency_ms']:8.3f} ms  "
+                     f"{row['arch_str']}  (index {row['arch_index']})")
     return "\n".join(lines)
 
 
@@ -135,6 +146,7 @@ def compare_command(args: argparse.Namespace) -> int:
     from nasbench.study import StudyResult
     from nasbench.table import cited_identity
 
+    refuse_overwrite({"--plot": args.plot}, args.force)
     results = [StudyResult.load(path) for path in args.results]
     labels = args.labels or [r.strategy for r in results]
     if len(labels) != len(results):

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nasbench.cli.args import Parser, positive_int, seed_arg
+from nasbench.cli.args import Parser, positive_int, refuse_overwrite, seed_arg
 from nasbench.errors import NasbenchError
 
 LATENCY_DEVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -39,6 +39,7 @@ def add_commands(commands: Any) -> None:
     prof.add_argument("--table", required=True, help="a generated table (its skeleton is profiled)")
     prof.add_argument("--batch", type=positive_int, default=1)
     prof.add_argument("--out", type=Path, default=None, help="default: lut-DEVICE-TABLE-bBATCH.json")
+    prof.add_argument("--force", action="store_true", help="overwrite the --out file if it exists")
     fill = latency_cmd.add_parser("fill", help="estimate a device's latency column from its LUT")
     fill.add_argument("--device", required=True)
     fill.add_argument("--table", required=True, help="a generator folder (it gains the estimated column)")
@@ -71,12 +72,13 @@ def _latency_profile(args: argparse.Namespace) -> int:
     from nasbench.table import load_table
 
     table = load_table(args.table, args.tables_dir)
+    out = args.out or Path(f"lut-{args.device}-{table.name}-b{args.batch}.json")
+    refuse_overwrite({"--out": out}, args.force)  # before minutes of timing
     macro = table.manifest.generator.get("macro")
     if macro is None:
         raise NasbenchError(
             f"table {table.name!r} records no network skeleton (generator.macro); profile a generated table")
     lut = profile(macro, args.device, batch=args.batch)
-    out = args.out or Path(f"lut-{args.device}-{table.name}-b{args.batch}.json")
     lut.save(out)
     print(f"base network {lut.base_ms:.3f} ms; per-op ms by stage:")
     for stage, costs in enumerate(lut.op_ms):

@@ -33,6 +33,7 @@ NUM_NODES = 4
 NUM_EDGES = len(EDGES)
 NUM_CELLS = len(OPS) ** NUM_EDGES  # 15,625
 _SHUFFLE_SEED = 88  # NAS-Bench-201's fixed shuffle seed
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,20 @@ class NB201Cell:
 def _parse_ops(text: str) -> tuple[str, ...]:
     if not isinstance(text, str):
         raise InvalidArchitectureError(f"architecture string: expected str, got {type(text).__name__}")
+    try:
+        return _split_ops(text)
+    except InvalidArchitectureError:  # whitespace inside is the real problem, not what it broke
+        inside = _WHITESPACE.search(text.strip())
+        if inside is not None:
+            position = len(text) - len(text.lstrip()) + inside.start()
+            raise InvalidArchitectureError(
+                f"NB201 architecture string {text!r} contains whitespace at position {position} "
+                f"(counting from 0): NB201 strings have no spaces"
+            ) from None
+        raise
+
+
+def _split_ops(text: str) -> tuple[str, ...]:
     where = f"in NB201 architecture string {text!r}"
     nodes = text.strip().split("+")
     if len(nodes) != NUM_NODES - 1:
