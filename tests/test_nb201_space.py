@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -210,3 +211,15 @@ def test_spaces_table_oracle_and_strategies_do_not_import_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_precomputed_order_is_the_seed_88_shuffle():
+    from nasbench.spaces.nb201_order import (
+        _packed_source,
+        code_of_index,
+        shuffled_codes,
+    )
+
+    assert np.array_equal(code_of_index(), shuffled_codes())
+    source = (Path(__file__).parents[1] / "nasbench" / "spaces" / "nb201_order.py").read_text()
+    assert _packed_source() in source  # the module is what its generator writes

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2
 NUM_NODES = 4
 NUM_EDGES = len(EDGES)
 NUM_CELLS = len(OPS) ** NUM_EDGES  # 15,625
-_SHUFFLE_SEED = 88  # NAS-Bench-201's fixed shuffle seed
 _WHITESPACE = re.compile(r"\s")
 
 
@@ -135,10 +133,11 @@ def _split_ops(text: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _code_of_index() -> np.ndarray:
-    """index -> code: NAS-Bench-201's enumeration order shuffled with random.seed(88)."""
-    codes = list(range(NUM_CELLS))  # enumeration order == code order, see NB201Cell.code
-    random.Random(_SHUFFLE_SEED).shuffle(codes)  # same algorithm as random.seed(88); shuffle
-    out = np.asarray(codes, dtype=np.int32)
+    """index -> code: NAS-Bench-201's enumeration order shuffled with random.seed(88)
+    (precomputed in :mod:`nasbench.spaces.nb201_order`, which also recomputes it)."""
+    from nasbench.spaces.nb201_order import code_of_index
+
+    out = code_of_index()
     out.flags.writeable = False
     return out
 
