@@ -7,7 +7,9 @@ Same seed, same table, same strategy version -> the same trajectory, bit for bit
 
 from __future__ import annotations
 
+import inspect
 import json
+import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,9 +18,13 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from nasbench.atomic import atomic_write_text
+from nasbench.atomic import atomic_write_text, sha256_file
 from nasbench.errors import (
-    BudgetExhausted, InvalidArchitectureError, InvalidBudgetError, NasbenchError, StrategyError,
+    BudgetExhausted,
+    InvalidArchitectureError,
+    InvalidBudgetError,
+    NasbenchError,
+    StrategyError,
 )
 from nasbench.evaluation import RegretCurve, regret_curve
 from nasbench.hardware import HardwareView
@@ -26,11 +32,31 @@ from nasbench.oracle import Budget, Oracle, Trajectory
 from nasbench.params import check_keywords
 from nasbench.pareto import hypervolume_curve
 from nasbench.table.reader import Table
-from nasbench.table.writer import package_versions
 from nasbench.tracebacks import class_files, user_location
+from nasbench.versions import package_versions
 
 RESULT_FORMAT = "nasbench.study/1"
 OBJECTIVES = ("regret", "hypervolume")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def result_versions() -> dict[str, str]:
+    """Versions a result depends on: Python, nasbench, numpy, pyarrow, scipy and scikit-learn."""
+    return {"python": platform.python_version(), **package_versions("scipy", "scikit-learn")}
+
+
+def strategy_source(strategy_cls: type) -> dict[str, str] | None:
+    """The file that defines ``strategy_cls`` and its sha256, so a result names the exact code
+    that produced it (paths inside the repository relative to it); None without a source file."""
+    try:
+        path = inspect.getsourcefile(strategy_cls)
+    except TypeError:  # built-in or defined interactively
+        return None
+    if path is None or not Path(path).is_file():
+        return None
+    resolved = Path(path).resolve()
+    shown = resolved.relative_to(REPO_ROOT) if resolved.is_relative_to(REPO_ROOT) else resolved
+    return {"file": shown.as_posix(), "sha256": sha256_file(resolved)}
 
 
 def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -118,10 +144,11 @@ class StudyResult:
     budget: Budget
     trial: str
     runs: list[SeedRun] = field(default_factory=list)
-    versions: dict[str, str] = field(default_factory=package_versions)
+    versions: dict[str, str] = field(default_factory=result_versions)
     latency_device: str | None = None  # the latency column strategies could look up
     max_latency: float | None = None  # ms: the limit of a constrained search
     multi_objective: bool = False  # curves are hypervolume gaps, not regret
+    strategy_source: dict[str, str] | None = None  # {"file", "sha256"} of its module; None in older results
 
     @property
     def seeds(self) -> list[int]:
@@ -141,6 +168,7 @@ class StudyResult:
             "format": RESULT_FORMAT,
             "strategy": self.strategy,
             "strategy_version": self.strategy_version,
+            "strategy_source": self.strategy_source,
             "params": self.params,
             "table": self.table,
             "table_sha256": self.table_sha256,
@@ -197,6 +225,7 @@ class StudyResult:
             data["strategy"], data["strategy_version"], data["params"], data["table"], data["table_sha256"],
             data["synthetic"], Budget(**data["budget"]), data["trial"], runs, data["versions"],
             data.get("latency_device"), data.get("max_latency"), bool(data.get("multi_objective", False)),
+            data.get("strategy_source"),
         )
 
 
@@ -253,6 +282,7 @@ def run_study(
     result = StudyResult(
         strategy=getattr(strategy_cls, "name", "") or strategy_cls.__name__,
         strategy_version=str(getattr(strategy_cls, "version", "1")),
+        strategy_source=strategy_source(strategy_cls),
         params=dict(params or {}),
         table=table.name,
         table_sha256=table.sha256,

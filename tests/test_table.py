@@ -208,9 +208,16 @@ def test_manifest_fields(tiny):
         data = (folder / info.path).read_bytes()
         assert info.sha256 == hashlib.sha256(data).hexdigest() == sha256_file(folder / info.path)
         assert info.rows == pq.read_metadata(folder / info.path).num_rows
+        assert info.unstamped_sha256 not in (None, info.sha256)  # finalize stamped it
     text = (folder / "manifest.json").read_text()
     assert text == manifest.to_json()
-    assert manifest.legacy_sha256 == hashlib.sha256(text.encode()).hexdigest() == read_table(folder).legacy_sha256
+    # the legacy hash is that of the manifest.json the table had before files were stamped
+    unstamped = dataclasses.replace(manifest, files=[dataclasses.replace(f, sha256=f.identity_sha256,
+                                                                         unstamped_sha256=None)
+                                                     for f in manifest.files])
+    assert "unstamped_sha256" in text and "unstamped_sha256" not in unstamped.to_json()
+    assert manifest.legacy_sha256 == hashlib.sha256(unstamped.to_json().encode()).hexdigest()
+    assert manifest.legacy_sha256 == unstamped.legacy_sha256 == read_table(folder).legacy_sha256
     canonical = json.dumps(manifest.identity(), sort_keys=True, separators=(",", ":"))
     assert manifest.sha256 == hashlib.sha256(canonical.encode()).hexdigest() == read_table(folder).sha256
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nasbench.errors import NasbenchError
 
@@ -58,7 +60,20 @@ def refuse_overwrite(outputs: dict[str, Path | None], force: bool) -> None:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (plus a pointer to --help), exit status 2."""
+    """argparse, but a usage error is one line (plus a pointer to --help), exit status 2.
+
+    ``epilog_from``: a function giving the epilog, called only when the help is shown
+    (for text that is costly to find, such as the registered strategies).
+    """
+
+    def __init__(self, *args: Any, epilog_from: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_from = epilog_from
+
+    def format_help(self) -> str:
+        if self.epilog_from is not None:
+            self.epilog = self.epilog_from()
+        return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

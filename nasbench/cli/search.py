@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nasbench.cli.args import float_arg, param_arg, positive_int, refuse_overwrite, seed_arg
 from nasbench.errors import (
@@ -13,15 +15,25 @@ from nasbench.errors import (
 )
 from nasbench.table.manifest import SYNTHETIC_WARNING
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nasbench.table import Table
+
 
 def add_commands(commands: Any) -> None:
     """Register the ``query``, ``run`` and ``compare`` commands."""
     query = commands.add_parser("query", help="look up one architecture in a table")
     query.add_argument("arch", help="NAS-Bench-201 string or integer index")
     query.add_argument("--table", required=True)
+    query.add_argument("--curve", action="store_true",
+                       help="also print the learning curve (train/valid/test accuracy per epoch)")
+    query.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                       help="with --curve: plot the learning curve (accuracy and loss) to this PNG")
 
-    run = commands.add_parser("run", help="run a search strategy over many seeds and report regret")
-    run.add_argument("strategy", help="registered name (e.g. random) or path/to/file.py:ClassName")
+    run = commands.add_parser("run", help="run a search strategy over many seeds and report regret",
+                              epilog_from=strategies_epilog)
+    run.add_argument("strategy", help="registered name (listed below) or path/to/file.py:ClassName")
     run.add_argument("--table", required=True)
     run.add_argument("--budget", type=int, default=None, help="queries per run (give --budget and/or --seconds)")
     run.add_argument("--seconds", type=float_arg, default=None, help="simulated training seconds per run")
@@ -50,11 +62,31 @@ def add_commands(commands: Any) -> None:
     compare.add_argument("--force", action="store_true", help="overwrite the --plot file if it exists")
 
 
+REGISTER = re.compile(r"""^@register\(\s*["']([^"']+)["']\s*\)""", re.MULTILINE)
+
+
+def strategy_names() -> list[str]:
+    """The registered strategy names, read from the ``@register("...")`` lines of the
+    strategies package's modules without importing them (they import scipy and scikit-learn)."""
+    spec = importlib.util.find_spec("strategies")
+    if spec is None or spec.origin is None:
+        return []
+    folder = Path(spec.origin).parent
+    return sorted(name for path in folder.glob("*.py") for name in REGISTER.findall(path.read_text(encoding="utf-8")))
+
+
+def strategies_epilog() -> str:
+    return (f"strategies: {', '.join(strategy_names())} (strategies/README.md); or your own Strategy "
+            "subclass as path/to/file.py:ClassName")
+
+
 def query_command(args: argparse.Namespace) -> int:
     import numpy as np
 
     from nasbench.table import load_table
 
+    if args.plot and not args.curve:
+        raise NasbenchError("--plot: draws the learning curve, so it needs --curve")
     table = load_table(args.table, args.tables_dir)
     record = table.record(args.arch)
     seeds = record["seeds"]
@@ -67,9 +99,44 @@ def query_command(args: argparse.Namespace) -> int:
         print(f"{name:<14} mean {np.mean(record[name]):7.2f}   seeds {seeds}: {values}")
     for device, ms in record["latency_ms"].items():
         print(f"latency {device:<20} {ms:.3f} ms")
+    curve = print_curve(table, record) if args.curve else None
     if table.manifest.synthetic:
         print(f"note: table {table.name!r} is {SYNTHETIC_WARNING}")
+    if args.plot:
+        from nasbench.table.views import plot_learning_curve
+
+        title = f"{table.name}: {record['arch_str']} (index {record['arch_index']})"
+        print(f"wrote {plot_learning_curve(curve, args.plot, title)}")
     return 0
+
+
+MAX_SEED_COLUMNS = 4  # per-seed columns of the printed curve, beyond which only means are shown
+
+
+def print_curve(table: Table, record: dict[str, Any]) -> pd.DataFrame:
+    """Print an architecture's learning curve: per epoch, seed means (and each seed when few)."""
+    from nasbench.table.views import learning_curve
+
+    curve = learning_curve(table, record["arch_index"])
+    mean = curve.groupby("epoch").mean(numeric_only=True)
+    seeds = sorted(curve["seed"].unique().tolist())
+    each = len(seeds) <= MAX_SEED_COLUMNS
+    print()
+    print(f"Learning curve (accuracy in %, mean over seeds {', '.join(map(str, seeds))}; seconds: training "
+          "time to the end of the epoch" + ("; then valid and test accuracy of each seed)" if each else ")"))
+    header = f"{'epoch':>5} {'train':>7} {'valid':>7} {'test':>7} {'seconds':>8}"
+    if each:
+        header += "".join(f" {f'valid s{s}':>9}" for s in seeds) + "".join(f" {f'test s{s}':>8}" for s in seeds)
+    print(header)
+    by_seed = curve.set_index(["epoch", "seed"])
+    for epoch, row in mean.iterrows():
+        line = (f"{epoch:>5} {row['train_acc']:>7.2f} {row['valid_acc']:>7.2f} {row['test_acc']:>7.2f} "
+                f"{row['seconds']:>8.2f}")
+        if each:
+            line += "".join(f" {by_seed.loc[(epoch, s), 'valid_acc']:>9.2f}" for s in seeds)
+            line += "".join(f" {by_seed.loc[(epoch, s), 'test_acc']:>8.2f}" for s in seeds)
+        print(line)
+    return curve
 
 
 def run_command(args: argparse.Namespace) -> int:

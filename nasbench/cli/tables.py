@@ -1,4 +1,4 @@
-"""``nasbench tables``: list, info, verify, resolution, datasheet and synth."""
+"""``nasbench tables``: list, info, verify, top, stamp, resolution, datasheet and synth."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ def add_commands(commands: Any) -> None:
     info.add_argument("name")
     verify = tables_cmd.add_parser("verify", help="check checksums, schema and consistency")
     verify.add_argument("name", nargs="?", help="table name or folder (default: every table found)")
+    top = tables_cmd.add_parser("top", help="the best architectures with their metrics and costs")
+    top.add_argument("name", help="table name or folder")
+    top.add_argument("-k", type=positive_int, default=10, help="how many (default 10)")
+    top.add_argument("--by", choices=("valid", "test"), default="valid",
+                     help="rank by seed-mean final validation (default) or test accuracy")
+    stamp = tables_cmd.add_parser(
+        "stamp", help="write the table's name and units into its Parquet files' metadata (identity unchanged)")
+    stamp.add_argument("names", nargs="+", metavar="NAME", help="table name or folder")
     res = tables_cmd.add_parser("resolution", help="seed agreement at the top, noise vs spread, convergence")
     res.add_argument("name", help="table name or folder")
     res.add_argument("--write", action="store_true", help="store the figures as resolution.json in the table folder")
@@ -37,7 +45,7 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the ``tables`` subcommand in ``args``."""
     return {"list": list_, "info": info, "verify": verify, "synth": synth, "datasheet": datasheet,
-            "resolution": resolution}[args.tables_command](args)
+            "resolution": resolution, "stamp": stamp, "top": top}[args.tables_command](args)
 
 
 def list_(args: argparse.Namespace) -> int:
@@ -137,6 +145,47 @@ def verify(args: argparse.Namespace) -> int:
         else:
             print(f"ok   {table.name}: {table.num_rows} rows, {len(table.manifest.files)} files, sha256 {table.sha256[:16]}")
     return 1 if failed else 0
+
+
+def top(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from nasbench.table import load_table
+    from nasbench.table.views import top_architectures
+
+    table = load_table(args.name, args.tables_dir)
+    frame = top_architectures(table, args.k, args.by)
+    what = {"valid": "validation", "test": "test"}[args.by]
+    seeds = ", ".join(str(s) for s in table.manifest.seeds)
+    print(f"{table.name}: best {len(frame)} of {len(table.indices)} architectures by {what} accuracy "
+          f"(final epoch, mean over seeds {seeds}; +- is the std over seeds)")
+    devices = table.latency_devices
+    header = (f"{'rank':>4} {'index':>6}  {'valid mean +- std':>17} {'test':>6} {'params':>9} {'FLOPs':>11} "
+              f"{'epoch s':>8}" + "".join(f" {d + ' ms':>{max(9, len(d) + 3)}}" for d in devices) + "  architecture")
+    print(header)
+    for row in frame.to_dict("records"):
+        latency = "".join(f" {row[f'latency_{d}_ms']:>{max(9, len(d) + 3)}.3f}" for d in devices)
+        shared = "" if row["trained_as"] == row["arch_index"] else f"  (training run of {row['trained_as']})"
+        std = f"{row['valid_std']:<5.2f}" if np.isfinite(row["valid_std"]) else "n/a  "  # one seed
+        print(f"{row['rank']:>4} {row['arch_index']:>6}  {row['valid_mean']:>8.2f} +- {std} "
+              f"{row['test_mean']:>6.2f} {row['params']:>9,} {row['flops']:>11,} {row['epoch_seconds']:>8.3f}"
+              f"{latency}  {row['arch_str']}{shared}")
+    if args.by == "test":
+        print("note: ranked on test accuracy, for analysis; a search chooses on validation accuracy")
+    if table.manifest.synthetic:
+        print(f"note: table {table.name!r} is {SYNTHETIC_WARNING}")
+    return 0
+
+
+def stamp(args: argparse.Namespace) -> int:
+    from nasbench.table import resolve_table
+    from nasbench.table.stamp import stamp_table
+
+    for name in args.names:
+        manifest, rewritten = stamp_table(resolve_table(name, args.tables_dir))
+        print(f"stamped {manifest.name}: rewrote {len(rewritten)} of {len(manifest.files)} files; identity "
+              f"{manifest.sha256[:16]} and manifest sha256 {manifest.legacy_sha256[:16]} unchanged")
+    return 0
 
 
 def datasheet(args: argparse.Namespace) -> int:

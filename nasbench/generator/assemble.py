@@ -17,7 +17,8 @@ from nasbench.errors import TableError
 from nasbench.generator.plan import GeneratorConfig, Plan
 from nasbench.table.manifest import Manifest
 from nasbench.table.schema import CURVE_COLUMNS
-from nasbench.table.writer import TableWriter, package_versions
+from nasbench.table.writer import TableWriter
+from nasbench.versions import package_versions
 
 GENERATOR_NAME = "nasbench.generator"
 GENERATOR_VERSION = "1"

@@ -84,7 +84,7 @@ def cache_path(manifest: Manifest) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    key = json.dumps([CACHE_FORMAT, SCHEMA_VERSION, manifest.legacy_sha256])  # the whole manifest
+    key = json.dumps([CACHE_FORMAT, SCHEMA_VERSION]) + manifest.to_json()  # the whole manifest, as it is now
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return folder / f"{manifest.name}-{digest}"
 

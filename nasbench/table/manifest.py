@@ -3,7 +3,9 @@
 A table's identity (:attr:`Manifest.sha256`, cited by result files as ``table_sha256``)
 is a sha256 over only what determines its data and schema, so that new package
 versions, a reworded description or a fuller provenance record leave it unchanged; see
-:meth:`Manifest.identity` for exactly what is hashed.
+:meth:`Manifest.identity` for exactly what is hashed. A file's nasbench schema metadata
+(table name, units: nasbench.table.stamp) is left out too: the identity covers each
+file's bytes as written without it (:attr:`ShardInfo.identity_sha256`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,21 @@ class ShardInfo:
 
     path: str  # relative to the table folder
     rows: int
-    sha256: str
+    sha256: str  # of the file's bytes as they are (checked on every load)
+    # of the same file without its nasbench.* schema metadata; None when it carries none
+    unstamped_sha256: str | None = None
+
+    @property
+    def identity_sha256(self) -> str:
+        """The hash the table's identity covers: the file's bytes without nasbench metadata."""
+        return self.unstamped_sha256 or self.sha256
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form; ``unstamped_sha256`` only where set, so older manifests read back unchanged."""
+        out: dict[str, Any] = {"path": self.path, "rows": self.rows, "sha256": self.sha256}
+        if self.unstamped_sha256 is not None:
+            out["unstamped_sha256"] = self.unstamped_sha256
+        return out
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,16 @@ class Manifest:
     versions: dict[str, str] = field(default_factory=dict)  # nasbench, numpy, torch, ...
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self._as_json(unstamped=False), indent=2, sort_keys=True) + "\n"
+
+    def _as_json(self, unstamped: bool) -> dict[str, Any]:
+        """The manifest as JSON data; ``unstamped`` renders every file as it was before stamping."""
+        data = asdict(self)
+        if unstamped:
+            data["files"] = [{"path": f.path, "rows": f.rows, "sha256": f.identity_sha256} for f in self.files]
+        else:
+            data["files"] = [f.to_dict() for f in self.files]
+        return data
 
     def identity(self) -> dict[str, Any]:
         """What the identity hash covers: the fields that determine the table's data and schema.
@@ -75,7 +100,7 @@ class Manifest:
             "num_archs": self.num_archs,
             "rows": self.rows,
             "latency_devices": list(self.latency_devices),
-            "files": [{"path": f.path, "rows": f.rows, "sha256": f.sha256} for f in self.files],
+            "files": [{"path": f.path, "rows": f.rows, "sha256": f.identity_sha256} for f in self.files],
         }
 
     @property
@@ -89,9 +114,12 @@ class Manifest:
         """The identity earlier result files cite: sha256 of the whole manifest JSON.
 
         It also changes with ``versions`` and ``description``; kept so that those result
-        files still name their table (see :meth:`matches`).
+        files still name their table (see :meth:`matches`). Stamped files are rendered as
+        they were before stamping (``sha256`` = the unstamped hash, no ``unstamped_sha256``),
+        so stamping metadata onto a table's files leaves this hash unchanged too.
         """
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
+        text = json.dumps(self._as_json(unstamped=True), indent=2, sort_keys=True) + "\n"
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def matches(self, sha256: str) -> bool:
         """True when a cited ``table_sha256`` names this table (its identity or its legacy hash)."""

@@ -48,4 +48,7 @@ def verify_table(table: Table) -> list[str]:
         lat = table.latency(device)[table.indices]
         if (lat[np.isfinite(lat)] <= 0).any():
             problems.append(f"column 'latency_{device}_ms' has non-positive latencies")
+    from nasbench.table.stamp import stamp_problems  # pyarrow: only when verifying
+
+    problems += stamp_problems(table.path, table.manifest)
     return problems

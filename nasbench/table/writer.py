@@ -1,8 +1,10 @@
-"""Writes a table folder: schema-checked Parquet shards (atomically), then the manifest."""
+"""Writes a table folder: schema-checked Parquet shards (atomically), then the manifest.
+
+``finalize`` stamps every shard with the table's name and column units (Parquet schema
+metadata, see nasbench.table.stamp) before it checksums them for the manifest."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -14,24 +16,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from nasbench.atomic import atomic_path, sha256_file
+from nasbench.atomic import atomic_path
 from nasbench.errors import TableError
-from nasbench.table.manifest import Manifest, ShardInfo
+from nasbench.table.manifest import Manifest
 from nasbench.table.schema import SCHEMA_VERSION, to_arrow, validate_schema
+from nasbench.table.stamp import shard_info, stamp_file, table_metadata, write_parquet
+from nasbench.versions import package_versions
 
 DATA_DIR = "data"
 STALE_DIR = "stale"  # where finalize moves shards of an earlier run that the table no longer lists
-
-
-def package_versions(*names: str) -> dict[str, str]:
-    """Installed versions of the named distributions (those present)."""
-    out = {}
-    for name in ("nasbench", "numpy", "pyarrow", *names):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 class TableWriter:
@@ -61,7 +54,7 @@ class TableWriter:
         validate_schema(table.schema, where=f"shard {shard!r}")
         path = self.shard_path(shard)
         with atomic_path(path) as tmp:
-            pq.write_table(table, tmp, compression="zstd", use_byte_stream_split=True)
+            write_parquet(table, tmp)
         if shard not in self.written:
             self.written.append(shard)
         return path
@@ -78,8 +71,9 @@ class TableWriter:
         versions: dict[str, str] | None = None,
         shards: Sequence[str] | None = None,
     ) -> Manifest:
-        """Checksum the table's shards, cross-check them, write the manifest atomically, then
-        move any other ``data/*.parquet`` (left by an earlier run) aside to ``stale/``.
+        """Cross-check the table's shards, stamp them with the table's name and units,
+        checksum them, write the manifest atomically, then move any other
+        ``data/*.parquet`` (left by an earlier run) aside to ``stale/``.
 
         ``shards`` names the shards that make the table (default: those this writer wrote);
         a file not named is never read into the manifest, so an earlier run with more seeds
@@ -94,7 +88,7 @@ class TableWriter:
         for shard, path in zip(names, paths):
             if not path.is_file():
                 raise TableError(f"table {name!r}: shard {shard!r} is missing ({path})")
-        files, seeds, archs, epochs, devices = [], set(), set(), set(), None
+        seeds, archs, epochs, devices, rows = set(), set(), set(), None, []
         for path in paths:
             meta = pq.read_metadata(path)
             shard_devices = validate_schema(meta.schema.to_arrow_schema(), where=str(path))
@@ -107,9 +101,13 @@ class TableWriter:
             archs.update(np.unique(cols["arch_index"].to_numpy()).tolist())
             lengths = np.unique(pc.list_value_length(cols["valid_acc"]).to_numpy())
             epochs.update(lengths.tolist())
-            files.append(ShardInfo(str(path.relative_to(self.folder)), meta.num_rows, sha256_file(path)))
+            rows.append(meta.num_rows)
         if len(epochs) != 1:
             raise TableError(f"table {name!r}: curves have different lengths {sorted(epochs)}")
+        files = []
+        for path, count in zip(paths, rows):
+            stamped = stamp_file(path, table_metadata(name, pq.read_schema(path).names))
+            files.append(shard_info(str(path.relative_to(self.folder)), count, stamped))
         manifest = Manifest(
             name=name,
             space=space,
