@@ -24,10 +24,14 @@ FULL_EPOCHS = 6
 SMALL_ARCHS = 200
 
 
-@pytest.fixture(scope="session")
-def load_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's table load cache (tests never write to the user's ~/.cache)."""
-    return tmp_path_factory.mktemp("load-cache")
+@pytest.fixture(scope="session", autouse=True)
+def load_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's table load cache, set before any fixture loads a table (tests never
+    write to the user's ~/.cache)."""
+    root = tmp_path_factory.mktemp("load-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NASBENCH_CACHE", str(root))
+        yield root
 
 
 @pytest.fixture(autouse=True)
