@@ -23,7 +23,7 @@ def test_second_load_reads_the_cache_and_gives_the_same_table(small_table_dir, c
     monkeypatch.setenv("NASBENCH_CACHE", str(tmp_path / "cache"))
     folder = copy_table(small_table_dir)
     first = read_table(folder)
-    path = cache_path(first.manifest)
+    path = cache_path(first.manifest, first.path)
     assert path is not None and path.is_dir() and path.parent == tmp_path / "cache"
     second = read_table(folder)
     assert second._arrow is None  # noqa: SLF001 (no Parquet decoded on a cache hit)
@@ -38,7 +38,7 @@ def test_cache_off_writes_nothing(small_table_dir, copy_table, monkeypatch, tmp_
         monkeypatch.setenv("NASBENCH_CACHE", value)
         assert cache_dir() is None
     table = read_table(copy_table(small_table_dir))
-    assert cache_path(table.manifest) is None and table._arrow is not None  # noqa: SLF001
+    assert cache_path(table.manifest, table.path) is None and table._arrow is not None  # noqa: SLF001
 
 
 def test_default_cache_folder_follows_xdg(monkeypatch, tmp_path):
@@ -51,15 +51,15 @@ def test_changed_data_gets_a_new_key_and_a_corrupt_cache_is_ignored(small_table_
                                                                     set_column, refinalize):
     folder = copy_table(small_table_dir)
     before = read_table(folder)
-    old_path = cache_path(before.manifest)
+    old_path = cache_path(before.manifest, before.path)
     for shard in ("seed-0", "seed-1"):
         data = read_shard(folder, shard)
         refinalize(folder, shard, set_column(data, "params", data["params"].to_numpy() + 1))
     after = read_table(folder)
-    new_path = cache_path(after.manifest)
+    new_path = cache_path(after.manifest, after.path)
     assert new_path != old_path
     assert np.array_equal(after.scalar("params")[after.indices], before.scalar("params")[before.indices] + 1)
-    (new_path / "scalar.params.npy").write_bytes(b"not an array")
+    (new_path / "index.json").write_text("{not json")
     again = read_table(folder)  # decodes the Parquet files and rewrites the cache
     assert again._arrow is not None  # noqa: SLF001
     assert np.array_equal(again.scalar("params"), after.scalar("params"))

@@ -74,7 +74,7 @@ def _stored_resolution(folder: Path, sha256: str) -> str | None:
     """The verdict of a table's resolution.json, if it has one for this data."""
     if not (folder / "resolution.json").is_file():
         return None
-    from nasbench.resolution import read_resolution, verdict
+    from nasbench.resolution_record import read_resolution, verdict
 
     figures = read_resolution(folder, sha256)
     return None if figures is None else verdict(figures)

@@ -210,8 +210,12 @@ class NB201Space(SearchSpace):
     def index_of(self, text: str) -> int:
         """Index of a NAS-Bench-201 string: one dict probe for a canonical string; anything
         else is parsed (and rejected with the parser's precise message)."""
-        index = _index_by_string().get(text)
+        index = self._string_index.get(text)
         return index if index is not None else self.coerce(text).index
+
+    @functools.cached_property
+    def _string_index(self) -> dict[str, int]:
+        return _index_by_string()  # held by the instance: index_of skips the cache call
 
     def coerce(self, value: Any) -> NB201Cell:
         """A cell from a cell, a NAS-Bench-201 string, an index, or a string of digits."""
@@ -232,7 +236,7 @@ class NB201Space(SearchSpace):
         """Vectorised index of many architectures (cells, strings or indices); canonical
         strings take a C-level loop of dict probes, anything else the general path."""
         try:
-            return np.fromiter(map(_index_by_string().__getitem__, archs), dtype=np.int64, count=len(archs))
+            return np.fromiter(map(self._string_index.__getitem__, archs), dtype=np.int64, count=len(archs))
         except (KeyError, TypeError):
             return np.fromiter((self.coerce(a).index for a in archs), dtype=np.int64, count=len(archs))
 

@@ -2,8 +2,8 @@
 
 Decoding Parquet needs pyarrow (~0.2 s to import) and list-column flattening; a fresh
 process that only queries a table should pay neither. So the first load of a table
-writes its decoded columns to ``<cache>/<table>-<key>/`` (one ``.npy`` per array) and later
-loads memory-map them with numpy alone. The key hashes the whole manifest (with every file's checksum),
+writes its decoded columns to ``<cache>/<table>-<key>/`` (one flat file of arrays and a JSON
+index) and later loads memory-map them with numpy alone. The key hashes the manifest file (with every data file's checksum),
 the schema version and this module's format, so a changed table never meets a stale cache; the data files
 are still hashed against the manifest on every verified load. The cache folder is
 ``$NASBENCH_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/nasbench``, else
@@ -24,6 +24,7 @@ import numpy as np
 
 from nasbench.errors import TableError
 from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION
+from nasbench.table.manifest import MANIFEST_NAME
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from nasbench.table.manifest import Manifest
 
 CACHE_ENV = "NASBENCH_CACHE"
-CACHE_FORMAT = 1  # bump when RowArrays or its encoding changes
+CACHE_FORMAT = 2  # bump when RowArrays or its encoding changes
+DATA_FILE, INDEX_FILE, ALIGN = "arrays.bin", "index.json", 64
 SCALAR_SKIP = ("arch_index", "arch_str", "arch_hash", "seed", "train_device", *CURVE_COLUMNS)
 
 
@@ -79,31 +81,40 @@ def cache_dir() -> Path | None:
     return Path(base) / "nasbench"
 
 
-def cache_path(manifest: Manifest) -> Path | None:
-    """The cache folder of a table's current data files (None when caching is off)."""
-    folder = cache_dir()
-    if folder is None:
+def cache_path(manifest: Manifest, folder: Path) -> Path | None:
+    """The cache folder of the table in ``folder`` as its manifest is now (None when caching
+    is off): keyed by the manifest file's bytes, which carry every data file's checksum."""
+    root = cache_dir()
+    if root is None:
         return None
-    key = json.dumps([CACHE_FORMAT, SCHEMA_VERSION]) + manifest.to_json()  # the whole manifest, as it is now
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return folder / f"{manifest.name}-{digest}"
+    key = hashlib.sha256(json.dumps([CACHE_FORMAT, SCHEMA_VERSION]).encode())
+    key.update((Path(folder) / MANIFEST_NAME).read_bytes())
+    return root / f"{manifest.name}-{key.hexdigest()[:24]}"
 
 
-def _files(rows: RowArrays) -> dict[str, np.ndarray]:
+def _arrays(rows: RowArrays) -> dict[str, np.ndarray]:
     arrays = {"arch": rows.arch, "seed": rows.seed, "hash_arch": rows.hash_arch, "hash_value": rows.hash_value}
     arrays |= {f"curve.{k}": v for k, v in rows.curves.items()}
     arrays |= {f"scalar.{k}": v for k, v in rows.scalars.items()}
-    return arrays
+    return {name: np.ascontiguousarray(values) for name, values in arrays.items()}
 
 
 def save(rows: RowArrays, path: Path) -> bool:
-    """Write the cache folder (one .npy per array) atomically: into a temporary folder, then
-    renamed into place. False (and nothing left behind) if it cannot be written."""
+    """Write the cache folder atomically (into a temporary folder, then renamed into place):
+    every array back to back in ``arrays.bin``, 64-byte aligned, and ``index.json`` with each
+    one's dtype, shape and offset. False (nothing left behind) if it cannot be written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.mkdir(parents=True, exist_ok=False)
-        for name, values in _files(rows).items():
-            np.save(tmp / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
+        index, offset = {}, 0
+        with open(tmp / DATA_FILE, "wb") as out:
+            for name, values in _arrays(rows).items():
+                out.write(b"\0" * (-offset % ALIGN))
+                offset += -offset % ALIGN
+                index[name] = [values.dtype.str, list(values.shape), offset]
+                out.write(values.tobytes())
+                offset += values.nbytes
+        (tmp / INDEX_FILE).write_text(json.dumps(index), encoding="utf-8")
         if path.exists():  # a broken cache (load() returned None): replace it
             shutil.rmtree(path, ignore_errors=True)
         os.rename(tmp, path)  # atomic; fails if another process cached the same table first
@@ -114,17 +125,20 @@ def save(rows: RowArrays, path: Path) -> bool:
 
 
 def load(path: Path) -> RowArrays | None:
-    """Memory-map a cache folder (pages are read when touched); None if missing or unreadable
-    (the caller then decodes the Parquet files)."""
+    """Memory-map a cache folder (pages are read when touched) as read-only arrays; None if it
+    is missing or unreadable (the caller then decodes the Parquet files)."""
     try:
-        names = [n[:-4] for n in os.listdir(path) if n.endswith(".npy")]
-        arrays: dict[str, Any] = {  # plain read-only ndarray views of the maps
-            n: np.asarray(np.load(path / f"{n}.npy", mmap_mode="r", allow_pickle=False)) for n in names}
+        index = json.loads((path / INDEX_FILE).read_text(encoding="utf-8"))
+        buffer = np.memmap(path / DATA_FILE, dtype=np.uint8, mode="r")
+        arrays: dict[str, Any] = {}
+        for name, (dtype, shape, offset) in index.items():
+            count = int(np.prod(shape, dtype=np.int64))
+            arrays[name] = np.frombuffer(buffer, dtype=np.dtype(dtype), count=count, offset=offset).reshape(shape)
         return RowArrays(
             arrays.pop("arch"), arrays.pop("seed"),
             {k.removeprefix("curve."): v for k, v in arrays.items() if k.startswith("curve.")},
             {k.removeprefix("scalar."): v for k, v in arrays.items() if k.startswith("scalar.")},
             arrays.pop("hash_arch"), arrays.pop("hash_value"),
         )
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None

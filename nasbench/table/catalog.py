@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nasbench.errors import NasbenchError, TableError, UnknownNameError
 from nasbench.table.manifest import MANIFEST_NAME, Manifest
-from nasbench.table.reader import Table, read_table
+
+if TYPE_CHECKING:  # the reader needs numpy; finding and listing tables does not
+    from nasbench.table.reader import Table
 
 ENV_VAR = "NASBENCH_TABLES"
 SHIPPED_TABLES = Path(__file__).resolve().parents[2] / "tables"
@@ -54,6 +57,8 @@ def resolve_table(name: str | Path, extra: Sequence[str | Path] = ()) -> Path:
 
 def load_table(name: str | Path, extra: Sequence[str | Path] = (), verify: bool = True) -> Table:
     """Load a table by name or folder (checksums verified unless ``verify=False``)."""
+    from nasbench.table.reader import read_table
+
     return read_table(resolve_table(name, extra), verify=verify)
 
 

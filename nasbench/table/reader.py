@@ -8,6 +8,7 @@ numpy only: pyarrow and pandas are imported when Parquet is decoded or a DataFra
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -272,7 +273,7 @@ class Table:
             "seeds": self.seeds[seeds].tolist(),
             "valid_acc": [c[-1] for c in curves["valid_acc"]],
             "test_acc": [c[-1] for c in curves["test_acc"]],
-            "train_seconds": self.cumulative_seconds()[index, seeds, -1].tolist(),
+            "train_seconds": [math.fsum(c) for c in curves["epoch_seconds"]],
             "latency_ms": {d: float(self.latency(d)[index]) for d in self.latency_devices},
             "curves": curves,
         }
@@ -344,7 +345,7 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
         raise TableError(f"{where}: manifest lists no files")
     for info in manifest.files:
         _check_file(folder, info, verify, where)
-    cached = arrays.cache_path(manifest)
+    cached = arrays.cache_path(manifest, folder)
     rows = arrays.load(cached) if cached is not None and cached.is_dir() else None
     data = None
     if rows is None:
