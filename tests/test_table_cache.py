@@ -85,3 +85,16 @@ def test_a_fresh_process_loads_a_cached_table_without_pyarrow_or_pandas(small_ta
             "'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lookup_commands_start_numpy_single_threaded_unless_told_otherwise(tmp_path):
+    import os
+
+    code = ("import os, sys; from nasbench.cli import main; main(['tables', 'list']); "
+            "print('BLAS', os.environ.get('OPENBLAS_NUM_THREADS'))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip().endswith("BLAS 1")
+    env["OPENBLAS_NUM_THREADS"] = "4"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip().endswith("BLAS 4")
