@@ -1,13 +1,14 @@
 """A table's columns as numpy arrays, decoded from Parquet once and then kept in a load cache.
 
 Decoding Parquet needs pyarrow (~0.2 s to import) and list-column flattening; a fresh
-process that only queries a table should pay neither. So the first load of a table
-writes its decoded columns to ``<cache>/<table>-<key>/`` (one flat file of arrays and a JSON
-index) and later loads memory-map them with numpy alone. The key hashes the manifest file (with every data file's checksum),
-the schema version and this module's format, so a changed table never meets a stale cache; the data files
-are still hashed against the manifest on every verified load. The cache folder is
-``$NASBENCH_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/nasbench``, else
-``~/.cache/nasbench``; it can be deleted at any time.
+process that only queries a table should pay neither. So the first load of a table writes
+its decoded columns to ``<cache>/<table>-<key>/`` (one flat file of arrays and a JSON
+index) and later loads memory-map them with numpy alone. The key hashes the manifest file
+(with every data file's checksum), the schema version and this module's format, so a
+changed table never meets a stale cache; the data files are still hashed against the
+manifest on every verified load. The cache folder is ``$NASBENCH_CACHE`` (``off`` disables
+it), else ``$XDG_CACHE_HOME/nasbench``, else ``~/.cache/nasbench``; it can be deleted at
+any time.
 """
 
 from __future__ import annotations
