@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.table.reader import Table
-from nasbench.table.schema import CURVE_COLUMNS
+from nasbench.table.columns import CURVE_COLUMNS
 
 
 def verify_table(table: Table) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 from nasbench.atomic import atomic_path
 from nasbench.errors import NasbenchError
 from nasbench.table.reader import Table, nanmean_quiet
-from nasbench.table.schema import CURVE_COLUMNS
+from nasbench.table.columns import CURVE_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
