@@ -15,7 +15,7 @@ from nasbench.cli import main
 from nasbench.cli.search import strategy_names
 from nasbench.errors import NasbenchError, OutOfDomainError
 from nasbench.table.views import learning_curve, top_architectures
-from tests.conftest import FULL_EPOCHS, FULL_SEEDS, SMALL_ARCHS
+from conftest import FULL_EPOCHS, FULL_SEEDS, SMALL_ARCHS
 
 REPO = Path(__file__).resolve().parents[1]
 
