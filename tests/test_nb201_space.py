@@ -222,3 +222,28 @@ def test_precomputed_order_is_the_seed_88_shuffle(tmp_path):
 
     assert np.array_equal(code_of_index(), shuffled_codes())
     assert write_order_file(tmp_path / "order.npy").read_bytes() == ORDER_FILE.read_bytes()  # as its writer makes it
+
+
+def test_index_of_is_one_dict_probe_that_still_parses_and_rejects():
+    from nasbench.errors import InvalidArchitectureError, OutOfDomainError
+    from nasbench.spaces import get_space
+    from nasbench.spaces.nb201 import all_cells
+
+    space = get_space("nb201")
+    cell = all_cells()[9930]
+    assert space.index_of(str(cell)) == 9930  # the first probe fills the dict
+    assert space.index_of(f"  {cell}\n") == 9930  # non-canonical text is parsed
+    assert space.index_of(cell) == space.index_of(np.int64(9930)) == space.index_of("9930") == 9930
+    with pytest.raises(InvalidArchitectureError, match="contains whitespace"):
+        space.index_of(str(cell).replace("|+|", "| + |"))
+    with pytest.raises(OutOfDomainError):
+        space.index_of(15625)
+    with pytest.raises(InvalidArchitectureError):
+        space.indices([str(cell), ["not", "hashable"]])
+    assert space.indices([str(cell), cell, 3]).tolist() == [9930, 9930, 3]
+
+
+def test_the_order_file_reads_the_same_without_numpy():
+    from nasbench.spaces.nb201_order import code_of_index, codes
+
+    assert np.array_equal(np.asarray(codes()), code_of_index())

@@ -98,3 +98,54 @@ def test_lookup_commands_start_numpy_single_threaded_unless_told_otherwise(tmp_p
     env["OPENBLAS_NUM_THREADS"] = "4"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip().endswith("BLAS 4")
+
+
+def test_a_complete_table_records_from_the_memory_map_exactly_as_from_decoded_arrays(full_table_dir, monkeypatch,
+                                                                                     tmp_path):
+    monkeypatch.setenv("NASBENCH_CACHE", str(tmp_path / "cache"))
+    decoded = read_table(full_table_dir)  # decodes Parquet (and writes the cache)
+    mapped = read_table(full_table_dir)  # memory-maps the cache
+    assert decoded._arrow is not None and mapped._arrow is None  # noqa: SLF001
+    assert "rows" not in vars(mapped._columns)  # noqa: SLF001 (no numpy arrays were built)
+    for index in (0, 1, 5, 7777, 15624):
+        fast = mapped.record(index)
+        assert "rows" not in vars(mapped._columns)  # noqa: SLF001 (the record came from memoryviews)
+        slow = decoded.record(index)
+        assert fast == slow and [type(v) for v in fast.values()] == [type(v) for v in slow.values()]
+    assert mapped.record("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|") == decoded.record(
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    assert _same(mapped, decoded)  # and the numpy views of the same pages agree
+
+
+def test_a_partial_table_records_through_numpy_from_the_cache(small_table_dir, copy_table):
+    folder = copy_table(small_table_dir)
+    decoded, mapped = read_table(folder), read_table(folder)
+    assert mapped._arrow is None and mapped.record(3) == decoded.record(3)  # noqa: SLF001
+
+
+def test_a_fresh_process_loads_and_records_a_cached_complete_table_without_numpy(full_table_dir):
+    read_table(full_table_dir)
+    code = ("import sys; from nasbench.table import read_table; t = read_table(sys.argv[1]); "
+            "r = t.record(5); print(r['seeds'], 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(full_table_dir)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[0, 1] False"
+
+
+def test_a_same_size_edit_with_the_old_mtime_is_still_caught(small_table_dir, copy_table):
+    """Unchanged files are not hashed again (their stamp matches), but any write changes ctime."""
+    import os
+
+    from nasbench.errors import TableError
+
+    folder = copy_table(small_table_dir)
+    read_table(folder)
+    read_table(folder)  # stamps recorded, files trusted by stamp
+    path = folder / "data" / "seed-1.parquet"
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    with pytest.raises(TableError, match="checksum mismatch"):
+        read_table(folder)

@@ -81,7 +81,7 @@ def strategies_epilog() -> str:
 
 
 def query_command(args: argparse.Namespace) -> int:
-    import numpy as np
+    from statistics import fmean
 
     from nasbench.table import load_table
 
@@ -96,7 +96,7 @@ def query_command(args: argparse.Namespace) -> int:
     print(f"params {record['params']:,}   flops {record['flops']:,}")
     for name in ("valid_acc", "test_acc", "train_seconds"):
         values = ", ".join(f"{v:.2f}" for v in record[name])
-        print(f"{name:<14} mean {np.mean(record[name]):7.2f}   seeds {seeds}: {values}")
+        print(f"{name:<14} mean {fmean(record[name]):7.2f}   seeds {seeds}: {values}")
     for device, ms in record["latency_ms"].items():
         print(f"latency {device:<20} {ms:.3f} ms")
     curve = print_curve(table, record) if args.curve else None

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:  # networkx costs ~0.1 s to import: only graph users pay it
     import networkx as nx
+    import numpy as np
 
 Arch = Hashable  # each space defines its own frozen architecture value type
+
+
+def is_integer(value: Any) -> bool:
+    """True for Python and numpy integers, False for bools (numpy need not be imported)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 class SearchSpace(ABC):

@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from nasbench.errors import InvalidArchitectureError, OutOfDomainError
-from nasbench.spaces.base import SearchSpace
+from nasbench.spaces.base import SearchSpace, is_integer
 
 if TYPE_CHECKING:
     import networkx as nx
+    import numpy as np
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 OP_ID: dict[str, int] = {op: i for i, op in enumerate(OPS)}
@@ -80,7 +79,7 @@ class NB201Cell:
     @property
     def index(self) -> int:
         """NAS-Bench-201 / NATS-Bench / HW-NAS-Bench index."""
-        return int(_index_of_code()[self.code])
+        return _index_by_code()[self.code]
 
 
 def _parse_ops(text: str) -> tuple[str, ...]:
@@ -132,29 +131,30 @@ def _split_ops(text: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=1)
-def _code_of_index() -> np.ndarray:
+def _codes() -> Sequence[int]:
     """index -> code: NAS-Bench-201's enumeration order shuffled with random.seed(88)
-    (precomputed in :mod:`nasbench.spaces.nb201_order`, which also recomputes it)."""
-    from nasbench.spaces.nb201_order import code_of_index
+    (precomputed in :mod:`nasbench.spaces.nb201_order`, which also recomputes it); a
+    stdlib array, so that one cell's look-up in a fresh process needs no numpy."""
+    from nasbench.spaces.nb201_order import codes
 
-    out = code_of_index()
-    out.flags.writeable = False
-    return out
+    return codes()
 
 
 @functools.lru_cache(maxsize=1)
-def _index_of_code() -> np.ndarray:
-    order = _code_of_index()
-    inverse = np.empty(NUM_CELLS, dtype=np.int32)
-    inverse[order] = np.arange(NUM_CELLS, dtype=np.int32)
-    inverse.flags.writeable = False
+def _index_by_code() -> list[int]:
+    """code -> index, the inverse permutation of :func:`_codes` (~1 ms to build)."""
+    inverse = [0] * NUM_CELLS
+    for index, code in enumerate(_codes()):
+        inverse[code] = index
     return inverse
 
 
 @functools.lru_cache(maxsize=1)
 def op_ids_by_index() -> np.ndarray:
     """(15625, 6) int8 array: op id on each edge, rows in index order."""
-    codes = _code_of_index().astype(np.int64)
+    import numpy as np
+
+    codes = np.asarray(_codes(), dtype=np.int64)
     digits = np.empty((NUM_CELLS, NUM_EDGES), dtype=np.int8)
     for edge in range(NUM_EDGES - 1, -1, -1):
         digits[:, edge] = codes % len(OPS)
@@ -163,9 +163,24 @@ def op_ids_by_index() -> np.ndarray:
     return digits
 
 
+@functools.lru_cache(maxsize=None)
+def _cell_at(index: int) -> NB201Cell:
+    """The cell at one index, built from its base-5 code (a fresh process asking for one cell
+    need not build all 15,625) and shared with :func:`all_cells` when that is built."""
+    if all_cells.cache_info().currsize:
+        return all_cells()[index]
+    code, ops = _codes()[index], []
+    for _ in range(NUM_EDGES):
+        code, digit = divmod(code, len(OPS))  # base-5 digits, last edge first (NB201Cell.code)
+        ops.append(OPS[digit])
+    return NB201Cell._trusted(tuple(reversed(ops)))
+
+
 @functools.lru_cache(maxsize=1)
 def all_cells() -> tuple[NB201Cell, ...]:
     """Every cell, in index order (built once; cells are immutable)."""
+    import numpy as np
+
     names = np.asarray(OPS, dtype=object)[op_ids_by_index()].tolist()
     return tuple(NB201Cell._trusted(tuple(row)) for row in names)
 
@@ -174,6 +189,22 @@ def all_cells() -> tuple[NB201Cell, ...]:
 def _index_by_string() -> dict[str, int]:
     """Canonical string -> index for all 15,625 cells (built once on first use): a look-up is one dict probe."""
     return {str(cell): i for i, cell in enumerate(all_cells())}
+
+
+class _IndexByString(dict):
+    """Canonical string -> index, filled with all 15,625 cells on the first miss; any other
+    key (a non-canonical string, a cell, an index) is coerced by the space on each probe."""
+
+    def __init__(self, space: NB201Space) -> None:
+        super().__init__()
+        self._space = space
+
+    def __missing__(self, key: Any) -> int:
+        if not self:
+            self.update(_index_by_string())
+            if isinstance(key, str) and key in self:
+                return self[key]
+        return self._space.coerce(key).index
 
 
 class NB201Space(SearchSpace):
@@ -195,27 +226,21 @@ class NB201Space(SearchSpace):
         return arch.index
 
     def from_index(self, index: int) -> NB201Cell:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        if type(index) is not int and not is_integer(index):
             raise OutOfDomainError(f"index: expected an integer, got {index!r}")
         if not 0 <= index < NUM_CELLS:
             raise OutOfDomainError(f"index: {index} is out of range for nb201 (0..{NUM_CELLS - 1})")
-        if all_cells.cache_info().currsize:  # every cell is built already: share it
-            return all_cells()[int(index)]
-        code, ops = int(_code_of_index()[int(index)]), []  # else build just this one (a fresh
-        for _ in range(NUM_EDGES):  # process asking for one cell need not build 15,625)
-            code, digit = divmod(code, len(OPS))  # base-5 digits, last edge first (NB201Cell.code)
-            ops.append(OPS[digit])
-        return NB201Cell._trusted(tuple(reversed(ops)))
+        return _cell_at(int(index))
 
-    def index_of(self, text: str) -> int:
-        """Index of a NAS-Bench-201 string: one dict probe for a canonical string; anything
-        else is parsed (and rejected with the parser's precise message)."""
-        index = self._string_index.get(text)
-        return index if index is not None else self.coerce(text).index
+    def __init__(self) -> None:
+        # index_of is the bound C-level __getitem__ of a str -> index dict: a canonical string
+        # costs one dict probe and no Python frame (~10x NATS-Bench's query_index_by_arch);
+        # anything else reaches __missing__, which parses it (and rejects it precisely).
+        self.index_of = _IndexByString(self).__getitem__
 
-    @functools.cached_property
-    def _string_index(self) -> dict[str, int]:
-        return _index_by_string()  # held by the instance: index_of skips the cache call
+    def index_of(self, text: str) -> int:  # replaced per instance by the dict probe above
+        """Index of a NAS-Bench-201 string (or of anything :meth:`coerce` takes)."""
+        return self.coerce(text).index
 
     def coerce(self, value: Any) -> NB201Cell:
         """A cell from a cell, a NAS-Bench-201 string, an index, or a string of digits."""
@@ -226,7 +251,7 @@ class NB201Space(SearchSpace):
             if re.fullmatch(r"-?[0-9]+", stripped):
                 return self.from_index(int(stripped))
             return self.parse(stripped)
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if type(value) is int or is_integer(value):
             return self.from_index(int(value))
         raise InvalidArchitectureError(
             f"architecture: expected an NB201Cell, a NAS-Bench-201 string or an index, got {value!r}"
@@ -234,10 +259,12 @@ class NB201Space(SearchSpace):
 
     def indices(self, archs: Sequence[Any]) -> np.ndarray:
         """Vectorised index of many architectures (cells, strings or indices); canonical
-        strings take a C-level loop of dict probes, anything else the general path."""
+        strings take a C-level loop of dict probes (see :meth:`index_of`)."""
+        import numpy as np
+
         try:
-            return np.fromiter(map(self._string_index.__getitem__, archs), dtype=np.int64, count=len(archs))
-        except (KeyError, TypeError):
+            return np.fromiter(map(self.index_of, archs), dtype=np.int64, count=len(archs))
+        except TypeError:  # an unhashable item: coerce says what is wrong with it
             return np.fromiter((self.coerce(a).index for a in archs), dtype=np.int64, count=len(archs))
 
     def sample(self, rng: np.random.Generator) -> NB201Cell:

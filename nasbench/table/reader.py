@@ -2,19 +2,20 @@
 
 Loading checks the manifest, every file's sha256, the schema and the row layout; the
 deeper (slower) consistency checks of :func:`verify_table` run on demand. The decoded
-columns are cached (:mod:`nasbench.table.arrays`), so a load in a fresh process needs
-numpy only: pyarrow and pandas are imported when Parquet is decoded or a DataFrame asked for.
+columns are cached (:mod:`nasbench.table.arrays`), so a load in a fresh process needs the
+standard library only: numpy is imported when an array is first asked for (one record of a
+complete table is read from the memory map without it), pyarrow and pandas when Parquet is
+decoded or a DataFrame asked for.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from nasbench.atomic import sha256_file
 from nasbench.errors import (
@@ -25,19 +26,25 @@ from nasbench.errors import (
 )
 from nasbench.spaces import SPACES, SearchSpace, get_space
 from nasbench.table import arrays
-from nasbench.table.arrays import RowArrays
-from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION, latency_device
+from nasbench.table.arrays import CachedColumns, RowArrays
+from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION
 from nasbench.table.manifest import Manifest
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
+
+    from nasbench.table.layout import DenseLayout
+    from nasbench.table.mapped_record import MappedRecords
 
 SCALAR_COLUMNS = ("params", "flops", "trained_as")
 
 
 def nanmean_quiet(values: np.ndarray, axis: int) -> np.ndarray:
     """nanmean that returns NaN for all-NaN slices (absent architectures) without warning."""
+    import numpy as np
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(values, axis=axis)
@@ -50,40 +57,49 @@ class Table:
     least one row. Curves are materialised on first use and cached.
     """
 
-    def __init__(self, path: Path, manifest: Manifest, rows: RowArrays, space: SearchSpace,
-                 data: pa.Table | None = None) -> None:
+    def __init__(self, path: Path, manifest: Manifest, space: SearchSpace, columns: CachedColumns | RowArrays,
+                 layout: DenseLayout | None = None, data: pa.Table | None = None) -> None:
+        """``columns`` come from the load cache (numpy-free until an array is needed) or are
+        decoded rows; ``layout`` is computed on first need when not given."""
         self.path = path
         self.manifest = manifest
         self.space = space
-        self._rows = rows
-        self._arrow = data  # the Arrow table, decoded on first need (to_pandas, verify)
-        self.seeds = np.asarray(manifest.seeds, dtype=np.int64)
         self.epochs = manifest.epochs
-        size = space.size or 0
-        arch = rows.arch
-        seed_pos = np.searchsorted(self.seeds, rows.seed)
-        # A complete table written one file per seed has its rows seed-major, every
-        # architecture in index order: its dense arrays are views of the row arrays.
-        count = len(self.seeds)
-        self._seed_major = bool(size) and len(arch) == size * count and bool(
-            np.array_equal(arch, np.tile(np.arange(size), count))
-            and np.array_equal(seed_pos, np.repeat(np.arange(count), size)))
-        if not self._seed_major:
-            key = arch * count + seed_pos
-            order = np.argsort(key, kind="stable")
-            repeated = np.flatnonzero(key[order][1:] == key[order][:-1])
-            if len(repeated):
-                dup = int(order[repeated[0] + 1])
-                raise TableError(
-                    f"table {self.name!r}: duplicate row for arch_index {arch[dup]} seed {self.seeds[seed_pos[dup]]}"
-                )
-        self._arch_of_row = arch
-        self._seed_of_row = seed_pos
-        self.present = np.zeros(size, dtype=bool)
-        self.present[arch] = True
-        self._first_row = np.full(size, -1, dtype=np.int64)
-        self._first_row[arch[::-1]] = np.arange(len(arch))[::-1]
+        self._columns = columns if isinstance(columns, CachedColumns) else None
+        self._decoded = None if isinstance(columns, CachedColumns) else columns
+        self._given_layout = layout
+        self._arrow = data  # the Arrow table, decoded on first need (to_pandas, verify)
         self._cache: dict[str, np.ndarray] = {}
+
+    @functools.cached_property
+    def _rows(self) -> RowArrays:
+        return self._decoded if self._decoded is not None else self._columns.rows
+
+    @functools.cached_property
+    def _mapped(self) -> MappedRecords | None:
+        if self._columns is None or not self.space.size:
+            return None
+        from nasbench.table.mapped_record import MappedRecords
+
+        return MappedRecords.of(self._columns, self.manifest, self.space.size)
+
+    @functools.cached_property
+    def _layout(self) -> DenseLayout:
+        from nasbench.table.layout import dense_layout
+
+        return self._given_layout or dense_layout(self._rows, self.seeds, self.space.size or 0, self.name)
+
+    @functools.cached_property
+    def seeds(self) -> np.ndarray:
+        """The recorded seeds, ascending (int64)."""
+        import numpy as np
+
+        return np.asarray(self.manifest.seeds, dtype=np.int64)
+
+    @property
+    def present(self) -> np.ndarray:
+        """(size,) bool: architectures with at least one row."""
+        return self._layout.present
 
     # -- identity ---------------------------------------------------------------------
     @property
@@ -106,25 +122,31 @@ class Table:
 
     @property
     def num_rows(self) -> int:
-        return self._rows.rows
+        return self.manifest.rows  # the load checked that the rows agree
 
     @property
     def indices(self) -> np.ndarray:
         """Indices of the architectures present in the table, ascending."""
+        import numpy as np
+
         return np.flatnonzero(self.present)
 
     @property
     def recorded(self) -> np.ndarray:
         """(size, seeds) bool: which (architecture, seed) pairs have a row."""
+        import numpy as np
+
         if "recorded" not in self._cache:
             mask = np.zeros((len(self.present), len(self.seeds)), dtype=bool)
-            mask[self._arch_of_row, self._seed_of_row] = True
+            mask[self._layout.arch_of_row, self._layout.seed_of_row] = True
             mask.flags.writeable = False
             self._cache["recorded"] = mask
         return self._cache["recorded"]
 
     def cumulative_seconds(self) -> np.ndarray:
         """(size, seeds, epochs) float64 training seconds up to and including each epoch."""
+        import numpy as np
+
         if "cumulative_seconds" not in self._cache:
             total = np.cumsum(self.curve("epoch_seconds"), axis=2, dtype=np.float64)
             total.flags.writeable = False
@@ -138,15 +160,17 @@ class Table:
     # -- dense arrays -----------------------------------------------------------------
     def curve(self, name: str) -> np.ndarray:
         """(size, seeds, epochs) float32 array of a per-epoch column; NaN where missing."""
+        import numpy as np
+
         if name not in CURVE_COLUMNS:
             raise UnknownNameError(f"unknown curve {name!r} (known: {', '.join(CURVE_COLUMNS)})")
         if name not in self._cache:
             values = self._rows.curves[name]
-            if self._seed_major:
+            if self._layout.seed_major:
                 dense = values.reshape(len(self.seeds), len(self.present), self.epochs).transpose(1, 0, 2)
             else:
                 dense = np.full((len(self.present), len(self.seeds), self.epochs), np.nan, dtype=np.float32)
-                dense[self._arch_of_row, self._seed_of_row] = values
+                dense[self._layout.arch_of_row, self._layout.seed_of_row] = values
             dense = dense.view()
             dense.flags.writeable = False
             self._cache[name] = dense
@@ -154,16 +178,18 @@ class Table:
 
     def scalar(self, name: str) -> np.ndarray:
         """(size,) array of a per-architecture column (params, flops, trained_as, latency_*)."""
+        import numpy as np
+
         if name not in self._cache:
             if name not in self._rows.scalars:
                 known = [*SCALAR_COLUMNS, *(f"latency_{d}_ms" for d in self.latency_devices)]
                 raise UnknownNameError(f"unknown column {name!r} (known: {', '.join(known)})")
             values = self._rows.scalars[name]
-            if self._seed_major:  # the first seed's rows are every architecture's first row
+            if self._layout.seed_major:  # the first seed's rows are every architecture's first row
                 dense = values[: len(self.present)].view()
             else:
                 dense = np.full(len(self.present), np.nan if values.dtype.kind == "f" else -1, dtype=values.dtype)
-                dense[self.present] = values[self._first_row[self.present]]
+                dense[self.present] = values[self._layout.first_row[self.present]]
             dense.flags.writeable = False
             self._cache[name] = dense
         return self._cache[name]
@@ -179,6 +205,8 @@ class Table:
     @property
     def arch_hashes(self) -> np.ndarray:
         """(size,) object array of canonical hashes (None where absent)."""
+        import numpy as np
+
         if "arch_hash" not in self._cache:
             out = np.full(len(self.present), None, dtype=object)
             out[self._rows.hash_arch] = np.char.decode(self._rows.hash_value, "ascii").astype(object)
@@ -187,6 +215,8 @@ class Table:
 
     def arch_hash(self, index: int) -> str:
         """The canonical hash of one architecture in the table."""
+        import numpy as np
+
         hashed = self._rows.hash_arch
         position = index if len(hashed) == len(self.present) else int(np.searchsorted(hashed, index))
         if position >= len(hashed) or hashed[position] != index:
@@ -195,6 +225,8 @@ class Table:
 
     def final(self, metric: str) -> np.ndarray:
         """(size,) mean over seeds of a curve's last epoch."""
+        import numpy as np
+
         key = f"final:{metric}"
         if key not in self._cache:
             values = nanmean_quiet(self.curve(metric)[:, :, -1], axis=1)
@@ -206,6 +238,8 @@ class Table:
     # -- lookups ----------------------------------------------------------------------
     def check_indices(self, indices: np.ndarray | Sequence[int] | int) -> np.ndarray:
         """Validated int64 index array; raises OutOfDomainError for absent architectures."""
+        import numpy as np
+
         idx = np.asarray(indices, dtype=np.int64)
         bad = (idx < 0) | (idx >= len(self.present))
         if bad.any():
@@ -228,6 +262,8 @@ class Table:
 
         ``seed=None`` averages over the recorded seeds; otherwise that seed's value.
         """
+        import numpy as np
+
         idx = self.check_indices(indices)
         if epoch is None:
             column = self.epochs - 1
@@ -246,6 +282,8 @@ class Table:
 
     def index_of(self, strings: Sequence[str]) -> np.ndarray:
         """Vectorised architecture string -> index (raises on any unknown string)."""
+        import numpy as np
+
         strings = list(strings)
         indices = self.space.indices(strings)
         missing = ~self.present[indices]
@@ -259,9 +297,13 @@ class Table:
         final accuracies, training seconds and every learning curve (for people, not hot loops)."""
         cell = self.space.coerce(arch)
         index = self.space.index(cell)
+        if self._mapped is not None:  # straight from the memory map, without numpy
+            return self._mapped.record(index, str(cell))
+        import numpy as np
+
         if not self.present[index]:
             self.check_indices(index)  # raises, naming the missing architecture
-        seeds = slice(None) if self._seed_major else np.flatnonzero(self.recorded[index])
+        seeds = slice(None) if self._layout.seed_major else np.flatnonzero(self.recorded[index])
         curves = {name: self.curve(name)[index, seeds].tolist() for name in CURVE_COLUMNS}
         return {
             "arch_index": index,
@@ -292,12 +334,15 @@ class Table:
         return self.arrow().to_pandas()
 
 
-def _check_file(folder: Path, info: Any, verify: bool, where: str) -> None:
-    path = folder / info.path
-    if not path.is_file():
+def _check_file(folder: Path, info: Any, verify: bool, where: str, trusted: list[int] | None = None) -> list[int]:
+    """The file's stamp; raises if it is missing or (``verify``) its sha256 differs from the
+    manifest's, which is not recomputed when the stamp equals ``trusted`` (see arrays)."""
+    stamp = arrays.file_stamp(folder / info.path)
+    if stamp is None:
         raise TableError(f"{where}: missing file {info.path}")
-    if verify and sha256_file(path) != info.sha256:
+    if verify and stamp != trusted and sha256_file(folder / info.path) != info.sha256:
         raise TableError(f"{where}: checksum mismatch for {info.path} (file changed or corrupt)")
+    return stamp
 
 
 def _read_arrow(folder: Path, manifest: Manifest, where: str) -> pa.Table:
@@ -343,36 +388,22 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
     space = get_space(manifest.space)
     if not manifest.files:
         raise TableError(f"{where}: manifest lists no files")
-    for info in manifest.files:
-        _check_file(folder, info, verify, where)
     cached = arrays.cache_path(manifest, folder)
-    rows = arrays.load(cached) if cached is not None and cached.is_dir() else None
-    data = None
-    if rows is None:
-        data = _read_arrow(folder, manifest, where)
-        rows = arrays.from_arrow(data, manifest.epochs, where)
-        if cached is not None:
-            arrays.save(rows, cached)
-    _check_layout(rows, manifest, space, where)
-    return Table(folder, manifest, rows, space, data)
+    trusted = arrays.read_stamps(cached)
+    stamps = {info.path: _check_file(folder, info, verify, where, trusted.get(info.path)) for info in manifest.files}
+    columns = arrays.load(cached) if cached is not None and cached.is_dir() else None
+    if columns is not None and columns.shape("arch") == (manifest.rows,):
+        if verify and stamps != trusted:
+            arrays.write_stamps(cached, stamps)
+        return Table(folder, manifest, space, columns)  # its rows passed the checks below when cached
+    from nasbench.table.layout import check_rows, dense_layout
 
+    data = _read_arrow(folder, manifest, where)
+    rows = arrays.from_arrow(data, manifest.epochs, where)
+    check_rows(rows, manifest, space, where)
+    import numpy as np
 
-def _check_layout(rows: RowArrays, manifest: Manifest, space: SearchSpace, where: str) -> None:
-    if rows.rows != manifest.rows:
-        raise TableError(f"{where}: {rows.rows} rows, manifest says {manifest.rows}")
-    arch = rows.arch
-    if space.size is not None and len(arch) and (arch.min() < 0 or arch.max() >= space.size):
-        bad = int(arch[(arch < 0) | (arch >= space.size)][0])
-        raise TableError(f"{where}: arch_index {bad} is outside the {space.name} space")
-    expected = np.asarray(sorted(manifest.seeds), dtype=np.int64)  # np.unique would import numpy.ma
-    position = np.minimum(np.searchsorted(expected, rows.seed), max(len(expected) - 1, 0))
-    known = expected[position] == rows.seed if len(expected) else np.zeros(len(rows.seed), dtype=bool)
-    if not known.all() or not np.all(np.bincount(position, minlength=len(expected)) > 0):
-        seeds = sorted(set(rows.seed.tolist()))
-        raise TableError(f"{where}: seeds {seeds} differ from manifest {manifest.seeds}")
-    devices = sorted(d for d in map(latency_device, rows.scalars) if d is not None)
-    if devices != sorted(manifest.latency_devices):
-        raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
-    for name, values in rows.curves.items():
-        if values.shape != (rows.rows, manifest.epochs):
-            raise TableError(f"{where}: column {name!r} has curves whose length is not {manifest.epochs}")
+    layout = dense_layout(rows, np.asarray(manifest.seeds, dtype=np.int64), space.size or 0, manifest.name)
+    if cached is not None and arrays.save(rows, cached, {"seed_major": layout.seed_major}) and verify:
+        arrays.write_stamps(cached, stamps)
+    return Table(folder, manifest, space, rows, layout, data)
