@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench.errors import BudgetExhausted, InvalidBudgetError, OutOfDomainError
+from nasbench.errors import BudgetExhausted, InvalidBudgetError, OutOfDomainError, TableError
 from nasbench.hardware import HardwareView
 from nasbench.table.reader import Table, nanmean_quiet
 
@@ -162,6 +162,8 @@ class Oracle:
             value = float(self._values[index, position, epochs - 1])
             cost = float(self._cum_seconds[index, position, epochs - 1])
             trial = int(self._seeds[position])
+        if not cost >= 0.0:  # NaN too: budget arithmetic must never stall (loads refuse such tables)
+            raise TableError(f"architecture {index}: training seconds {cost!r} are not a non-negative number")
         if budget.seconds is not None and self._elapsed + cost > budget.seconds:
             raise BudgetExhausted(
                 f"budget: {budget.seconds:g} simulated seconds; {self._elapsed:.1f} spent, "

@@ -118,6 +118,10 @@ def compare_report(
     lines = []
     if len(tables) > 1:
         lines.append("note: these results come from different tables: " + ", ".join(sorted(t for t, _ in tables)))
+    for label, result in zip(labels, results):
+        if not result.complete:
+            lines.append(f"note: {label} is a partial run: {len(result.seeds)} of its {len(result.planned_seeds)} "
+                         "planned seeds finished (interrupted or failed)")
     longest = min(max(len(c.regret) for c in r.curves) for r in results)
     marks = [m for m in (10, 50, 100) if m < longest] + [longest]
     width = max(12, *(len(label) for label in labels))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from nasbench.hardware import HardwareView
 from nasbench.oracle import Budget, Oracle, Trajectory
 from nasbench.params import check_keywords
 from nasbench.pareto import hypervolume_curve
+from nasbench.spaces import SearchSpace
 from nasbench.table.reader import Table
 from nasbench.tracebacks import class_files, user_location
 from nasbench.versions import package_versions
@@ -65,6 +66,16 @@ def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(strategy_seq), np.random.default_rng(oracle_seq)
 
 
+def searchable_space(table: Table) -> SearchSpace:
+    """The space strategies search: the table's, restricted to its recorded cells when it
+    holds only some of them (see :mod:`nasbench.spaces.subset`)."""
+    if table.space.size is None or bool(table.present.all()):
+        return table.space
+    from nasbench.spaces.subset import SubsetSpace
+
+    return SubsetSpace(table.space, table.indices)
+
+
 def run_once(
     strategy_cls: type,
     table: Table,
@@ -96,7 +107,8 @@ def run_once(
         return StrategyError(f"{at + ': ' if at else ''}{where}: {call} {type(exc).__name__}: {exc}")
 
     try:
-        strategy = strategy_cls(table.space, strategy_rng, max_epochs=table.epochs, **extra, **(params or {}))
+        strategy = strategy_cls(searchable_space(table), strategy_rng, max_epochs=table.epochs, **extra,
+                                **(params or {}))
     except Exception as exc:
         raise fault("could not be created:", exc) from exc
     while not oracle.exhausted:
@@ -149,6 +161,12 @@ class StudyResult:
     max_latency: float | None = None  # ms: the limit of a constrained search
     multi_objective: bool = False  # curves are hypervolume gaps, not regret
     strategy_source: dict[str, str] | None = None  # {"file", "sha256"} of its module; None in older results
+    planned_seeds: list[int] | None = None  # the seeds the run set out to do; None in older results
+
+    @property
+    def complete(self) -> bool:
+        """False for a run interrupted or failed part-way: it holds fewer seeds than it planned."""
+        return self.planned_seeds is None or self.seeds == list(self.planned_seeds)
 
     @property
     def seeds(self) -> list[int]:
@@ -178,6 +196,7 @@ class StudyResult:
             "latency_device": self.latency_device,
             "max_latency": self.max_latency,
             "multi_objective": self.multi_objective,
+            "planned_seeds": self.planned_seeds,
             "seed_streams": "numpy SeedSequence(seed).spawn(2): [strategy, oracle]",
             "versions": self.versions,
             "runs": [
@@ -201,12 +220,22 @@ class StudyResult:
 
     @classmethod
     def load(cls, path: str | Path) -> StudyResult:
+        """Read a result file; a missing, binary or malformed file is one NasbenchError naming it."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise NasbenchError(f"result file {path}: cannot be read ({exc})") from None
-        if data.get("format") != RESULT_FORMAT:
-            raise NasbenchError(f"result file {path}: format {data.get('format')!r} is not {RESULT_FORMAT!r}")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise NasbenchError(f"result file {path}: cannot be read as JSON ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != RESULT_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise NasbenchError(f"result file {path}: format {found!r} is not {RESULT_FORMAT!r}")
+        try:
+            return cls._from_dict(data)
+        except (KeyError, TypeError, ValueError, InvalidBudgetError) as exc:
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise NasbenchError(f"result file {path}: malformed ({what})") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> StudyResult:
         runs = []
         for run in data["runs"]:
             costs = np.asarray(run["costs"], dtype=np.float64)
@@ -218,14 +247,19 @@ class StudyResult:
                 np.asarray(run["trials"], dtype=np.int64),
             )
             regret = RegretCurve(
-                np.cumsum(costs), np.asarray(run["incumbents"], dtype=np.int64), np.asarray(run["regret"])
+                np.cumsum(costs), np.asarray(run["incumbents"], dtype=np.int64),
+                np.asarray(run["regret"], dtype=np.float64)
             )
-            runs.append(SeedRun(run["seed"], trajectory, regret))
+            if not len(trajectory.indices) == len(trajectory.values) == len(costs) == len(regret.regret):
+                raise ValueError(f"seed {run['seed']}: indices, values, costs and regret differ in length")
+            runs.append(SeedRun(int(run["seed"]), trajectory, regret))
+        if not runs:
+            raise ValueError("no runs")
         return cls(
-            data["strategy"], data["strategy_version"], data["params"], data["table"], data["table_sha256"],
-            data["synthetic"], Budget(**data["budget"]), data["trial"], runs, data["versions"],
-            data.get("latency_device"), data.get("max_latency"), bool(data.get("multi_objective", False)),
-            data.get("strategy_source"),
+            str(data["strategy"]), str(data["strategy_version"]), dict(data["params"]), str(data["table"]),
+            str(data["table_sha256"]), bool(data["synthetic"]), Budget(**data["budget"]), str(data["trial"]), runs,
+            dict(data["versions"]), data.get("latency_device"), data.get("max_latency"),
+            bool(data.get("multi_objective", False)), data.get("strategy_source"), data.get("planned_seeds"),
         )
 
 
@@ -256,6 +290,7 @@ def run_study(
     latency_device: str | None = None,
     max_latency: float | None = None,
     objective: str | None = None,
+    on_seed: Callable[[StudyResult], None] | None = None,
 ) -> StudyResult:
     """Run ``strategy_cls`` once per seed; the regret of each run is computed afterwards.
 
@@ -267,6 +302,8 @@ def run_study(
     ``max_latency`` (ms, needs the device) makes the search constrained: regret is then
     measured against the best feasible architecture. A failing seed raises
     :class:`StudyFailed`, whose ``result`` holds the seeds finished before it.
+    ``on_seed(result)`` is called after each finished seed (the CLI writes the result file
+    then, so that an interrupted run keeps what it finished).
     """
     check_params(strategy_cls, params or {})
     if objective is None:
@@ -292,16 +329,18 @@ def run_study(
         latency_device=latency_device,
         max_latency=None if max_latency is None else float(max_latency),
         multi_objective=objective == "hypervolume",
+        planned_seeds=[int(seed) for seed in seeds],
     )
     for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
         try:
             trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial, hardware)
         except StrategyError as exc:
-            kept = f"; kept the {len(result.runs)} finished seed(s)" if result.runs else ""
-            raise StudyFailed(f"{exc}{kept}", result) from exc
+            raise StudyFailed(str(exc), result) from exc
         if result.multi_objective:
             curve = hypervolume_curve(table, trajectory, latency_device, feasible)
         else:
             curve = regret_curve(table, trajectory, feasible)
         result.runs.append(SeedRun(int(seed), trajectory, curve))
+        if on_seed is not None:
+            on_seed(result)
     return result

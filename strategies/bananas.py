@@ -191,7 +191,7 @@ class Bananas(Strategy):
                 seen.add(arch)
                 out.append(arch)
         if self.space.size:  # an enumerable space: pick among what is really left
-            pool = self.hardware.feasible_indices if self.constrained else np.arange(self.space.size)
+            pool = self.allowed_indices()
             left = [int(i) for i in pool if self.space.from_index(int(i)) not in seen]
             picks = self.rng.permutation(len(left))[: count - len(out)]
             out += [self.space.from_index(left[i]) for i in picks]

@@ -64,8 +64,15 @@ class Strategy(ABC):
         return self.hardware is not None and self.hardware.constrained
 
     def feasible(self, arch: Any) -> bool:
-        """Whether ``arch`` meets the run's latency limit (always true without one)."""
-        return not self.constrained or self.hardware.feasible(arch)
+        """Whether ``arch`` may be proposed: recorded by a partial table (``space.domain``)
+        and within the run's latency limit (always true for a whole space without one)."""
+        return self.space.allows(arch) and (not self.constrained or self.hardware.feasible(arch))
+
+    def allowed_indices(self) -> np.ndarray:
+        """The indices of every architecture that may be proposed (an enumerable space)."""
+        if self.constrained:  # the latency view has no value for unrecorded cells: already within the domain
+            return self.hardware.feasible_indices
+        return self.space.domain if self.space.domain is not None else np.arange(self.space.size)
 
     def sample_arch(self) -> Any:
         """A uniformly random architecture (a feasible one, under a latency limit)."""

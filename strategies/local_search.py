@@ -117,7 +117,7 @@ class LocalSearch(Strategy):
                 return arch
         if not self.space.size:
             raise StopIteration("local search: found no unqueried architecture to restart from")
-        pool = self.hardware.feasible_indices if self.constrained else np.arange(self.space.size)
+        pool = self.allowed_indices()
         queried = np.fromiter((self.space.index(a) for a in self._values), dtype=np.int64, count=len(self._values))
         left = pool[~np.isin(pool, queried)]
         if len(left) == 0:

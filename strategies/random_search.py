@@ -23,8 +23,8 @@ class RandomSearch(Strategy):
     def __init__(self, space: SearchSpace, rng: np.random.Generator, max_epochs: int | None = None,
                  hardware: HardwareView | None = None) -> None:
         super().__init__(space, rng, max_epochs, hardware)
-        if self.constrained:
-            self._order = rng.permutation(self.hardware.feasible_indices)
+        if self.constrained or space.domain is not None:
+            self._order = rng.permutation(self.allowed_indices())
         else:
             self._order = rng.permutation(space.size) if space.size else None
         self._next = 0

@@ -102,7 +102,7 @@ class Reinforce(Strategy):
         ema_momentum: float = 0.9,
     ) -> None:
         super().__init__(space, rng, max_epochs, hardware)
-        if not isinstance(space, NB201Space):
+        if space.name != NB201Space.name:  # the space, or a partial table's view of it (SubsetSpace)
             raise NasbenchError(f"space: reinforce needs the nb201 space, got {getattr(space, 'name', space)!r}")
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
                 or not math.isfinite(learning_rate) or learning_rate <= 0:
@@ -128,7 +128,7 @@ class Reinforce(Strategy):
     def ask(self) -> NB201Cell:
         """An architecture drawn from the policy (a feasible one, under a latency limit)."""
         cumulative = np.cumsum(self.probabilities, axis=1)
-        for _ in range(MAX_MUTATION_TRIES if self.constrained else 1):
+        for _ in range(MAX_MUTATION_TRIES if self.constrained or self.space.domain is not None else 1):
             draws = self.rng.random(NUM_EDGES)
             ops = np.minimum((cumulative < draws[:, None]).sum(axis=1), len(OPS) - 1)
             arch = NB201Cell(tuple(OPS[i] for i in ops.tolist()))

@@ -120,8 +120,15 @@ def copy_table(tmp_path: Path) -> Callable[..., Path]:
     """Copy a table folder into this test's tmp_path (safe to corrupt)."""
 
     def _copy(source: Path, name: str | None = None) -> Path:
+        """A copy named ``name`` has that name in its manifest too (loads refuse a folder whose
+        name differs from its manifest's); the name is not part of the table's identity."""
         target = tmp_path / "copies" / (name or source.name)
         shutil.copytree(source, target)
+        if name is not None and name != source.name:
+            manifest = _load_manifest_json(target)
+            manifest["name"] = name
+            (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+                                                  encoding="utf-8")
         return target
 
     return _copy

@@ -498,12 +498,6 @@ def _tamper(shard: pa.Table, set_column, name: str, row: int, value) -> pa.Table
         ("arch_str", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "does not match arch_index 5"),
         ("arch_hash", "0" * 32, "arch_hash of arch_index 5 is not its canonical hash"),
         ("trained_as", 15_000, "trained_as names an architecture that is not in the table"),
-        ("valid_acc", [50.0, 60.0, 70.0, 80.0, 90.0, 101.0], "'valid_acc' has accuracies outside [0, 100]"),
-        ("test_acc", [50.0, float("nan"), 70.0, 80.0, 90.0, 91.0], "'test_acc' has NaN or infinite values"),
-        ("train_loss", [1.0, 1.0, 1.0, 1.0, 1.0, -0.5], "'train_loss' has negative losses"),
-        ("epoch_seconds", [1.0, 1.0, 0.0, 1.0, 1.0, 1.0], "'epoch_seconds' has non-positive durations"),
-        ("params", -1, "'params' has negative values"),
-        ("latency_synthetic-cpu-b1_ms", 0.0, "'latency_synthetic-cpu-b1_ms' has non-positive latencies"),
     ],
 )
 def test_verify_table_finds_tampering(
@@ -513,9 +507,45 @@ def test_verify_table_finds_tampering(
     shard = read_shard(folder, "seed-0")
     row = int(np.flatnonzero(shard["arch_index"].to_numpy() == 5)[0])
     refinalize(folder, "seed-0", _tamper(shard, set_column, column, row, value))
-    table = read_table(folder)  # checksums and schema are valid: only verify can tell
+    table = read_table(folder)  # checksums, schema and value ranges are valid: only verify can tell
     problems = verify_table(table)
     assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "column, value, problem",
+    [
+        ("valid_acc", [50.0, 60.0, 70.0, 80.0, 90.0, 101.0], "epoch 6: 101.0 is outside its range (must be at least 0 and at most 100)"),
+        ("valid_acc", [50.0, 60.0, float("inf"), 80.0, 90.0, 91.0], "epoch 3: inf is not a finite number"),
+        ("test_acc", [50.0, float("nan"), 70.0, 80.0, 90.0, 91.0], "epoch 2: nan is not a finite number"),
+        ("train_loss", [1.0, 1.0, 1.0, 1.0, 1.0, -0.5], "epoch 6: -0.5 is outside its range (must be at least 0)"),
+        ("epoch_seconds", [1.0, 1.0, 0.0, 1.0, 1.0, 1.0], "epoch 3: 0.0 is outside its range (must be above 0)"),
+        ("epoch_seconds", [1.0, 1.0, float("nan"), 1.0, 1.0, 1.0], "epoch 3: nan is not a finite number"),
+        ("params", -1, "-1.0 is outside its range (must be at least 0)"),
+        ("latency_synthetic-cpu-b1_ms", 0.0, "0.0 is outside its range (must be above 0)"),
+        ("trained_as", 20_000, "20000 is not an architecture index (0..15624)"),
+    ],
+)
+def test_load_refuses_values_out_of_range_naming_column_file_row_and_cell(
+    small_table_dir, copy_table, read_shard, refinalize, set_column, column, value, problem
+):
+    folder = copy_table(small_table_dir)
+    shard = read_shard(folder, "seed-0")
+    row = int(np.flatnonzero(shard["arch_index"].to_numpy() == 5)[0])
+    refinalize(folder, "seed-0", _tamper(shard, set_column, column, row, value))
+    with pytest.raises(TableError) as caught:
+        read_table(folder)
+    message = str(caught.value)
+    assert f"column {column!r}, data/seed-0.parquet row {row} (arch_index 5, seed 0)" in message and problem in message
+
+
+def test_load_refuses_a_manifest_named_unlike_its_folder(small_table_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "other-name"
+    shutil.copytree(small_table_dir, folder)
+    with pytest.raises(TableError, match=r"folder is named 'other-name'.*set \"name\" in .* to 'other-name'"):
+        read_table(folder)
 
 
 def test_verify_table_finds_trained_as_a_non_isomorphic_cell(small_table_dir, copy_table, read_shard, refinalize, set_column, space):

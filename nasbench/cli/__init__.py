@@ -53,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in LOOKUP_COMMANDS and "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        return HANDLERS[args.command](args)
+        status = HANDLERS[args.command](args)
+        sys.stdout.flush()  # a full disk or closed pipe shows here, not at interpreter exit
+        return status
     except NasbenchError as exc:
         if args.debug or debug_from_env():
             traceback.print_exception(exc, file=sys.stderr)
@@ -65,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head & co.: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a full disk, a vanished folder: one line, as for any user-facing failure
+        if args.debug or debug_from_env():
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"nasbench: error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
+              file=sys.stderr)
+        if exc.filename is None:  # likely standard output itself: nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 2
 
 
 def debug_from_env() -> bool:

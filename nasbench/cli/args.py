@@ -21,6 +21,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+MAX_SEEDS = 10_000  # a study of more seeds is a typo (each seed is a full search)
+
+
+def seed_count(text: str) -> int:
+    """``--seeds``: a positive number of seeds, at most MAX_SEEDS."""
+    value = positive_int(text)
+    if value > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SEEDS:,} seeds per run, got {value:,}")
+    return value
+
+
 def seed_arg(text: str) -> int:
     try:
         value = int(text)
@@ -47,16 +58,17 @@ def param_arg(text: str) -> tuple[str, object]:
         return name, json.loads(value)
     except json.JSONDecodeError:
         return name, value
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"the value of {name} is nested too deeply") from None
 
 
-def refuse_overwrite(outputs: dict[str, Path | None], force: bool) -> None:
-    """Refuse, before any work, to overwrite an existing output file without ``--force``;
-    ``outputs`` maps what each file is (e.g. ``--out``) to its path (None: not written)."""
-    if force:
-        return
-    for what, path in outputs.items():
-        if path is not None and path.exists():
-            raise NasbenchError(f"{what}: {path} exists; pass --force to overwrite it")
+def refuse_overwrite(outputs: dict[str, Path | None], force: bool, suffixes: tuple[str, ...] = ()) -> None:
+    """Check, before any work, that each output file can be written and is not overwritten
+    without ``--force``; ``outputs`` maps what each file is (e.g. ``--out``) to its path
+    (None: not written). See :func:`nasbench.cli.outputs.check_outputs`."""
+    from nasbench.cli.outputs import Output, check_outputs
+
+    check_outputs([Output(what, path, suffixes) for what, path in outputs.items()], force)
 
 
 class Parser(argparse.ArgumentParser):

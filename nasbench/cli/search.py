@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import re
+import signal
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbench.cli.args import float_arg, param_arg, positive_int, refuse_overwrite, seed_arg
+from nasbench.cli.args import float_arg, param_arg, seed_arg, seed_count
+from nasbench.cli.outputs import PLOT_SUFFIXES, RESULT_SUFFIXES, Output, check_outputs
 from nasbench.errors import (
     InvalidBudgetError,
     NasbenchError,
@@ -18,6 +23,7 @@ from nasbench.table.manifest import SYNTHETIC_WARNING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nasbench.study import StudyResult
     from nasbench.table import Table
 
 
@@ -37,7 +43,7 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--table", required=True)
     run.add_argument("--budget", type=int, default=None, help="queries per run (give --budget and/or --seconds)")
     run.add_argument("--seconds", type=float_arg, default=None, help="simulated training seconds per run")
-    run.add_argument("--seeds", type=positive_int, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
+    run.add_argument("--seeds", type=seed_count, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
     run.add_argument("--first-seed", type=seed_arg, default=0)
     run.add_argument("--trial", default="sample", metavar="{sample,mean}",  # checked by the oracle
                      help="answer each query with one sampled training seed (default) or the seed mean")
@@ -87,6 +93,7 @@ def query_command(args: argparse.Namespace) -> int:
 
     if args.plot and not args.curve:
         raise NasbenchError("--plot: draws the learning curve, so it needs --curve")
+    check_outputs([Output("--plot", args.plot, PLOT_SUFFIXES)], force=True)  # a figure, redrawn at will
     table = load_table(args.table, args.tables_dir)
     record = table.record(args.arch)
     seeds = record["seeds"]
@@ -153,21 +160,24 @@ def run_command(args: argparse.Namespace) -> int:
     from nasbench.plotting import INSTALL_HINT, have_matplotlib
 
     plot = args.plot or (args.out.with_suffix(".png") if args.out and have_matplotlib() else None)
-    refuse_overwrite({"--out": args.out, "--plot" if args.plot else "the plot beside --out": plot}, args.force)
+    check_outputs([Output("--out", args.out, RESULT_SUFFIXES),
+                   Output("--plot" if args.plot else "the plot beside --out", plot, PLOT_SUFFIXES)], args.force)
     strategy_cls = get_strategy(args.strategy)
     params = dict(args.param)
     check_params(strategy_cls, params)
     table = load_table(args.table, args.tables_dir)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    saved = ResultKeeper(args.out)
     try:
-        result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
-                           latency_device=args.latency_device, max_latency=args.max_latency,
-                           objective=args.objective)
+        with interrupts_as_exceptions():
+            result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
+                               latency_device=args.latency_device, max_latency=args.max_latency,
+                               objective=args.objective, on_seed=saved.keep)
     except StudyFailed as exc:
-        if args.out and exc.result.runs:
-            exc.result.save(args.out)
-            raise NasbenchError(f"{exc} (in {args.out})") from exc
-        raise
+        raise NasbenchError(f"{exc}{saved.where(len(seeds))}") from exc
+    except KeyboardInterrupt as exc:
+        print(f"nasbench: interrupted{saved.where(len(seeds))}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", signal.SIGINT)
     empty = [run.seed for run in result.runs if len(run.trajectory) == 0]
     if empty:
         raise InvalidBudgetError(
@@ -176,8 +186,6 @@ def run_command(args: argparse.Namespace) -> int:
         )
     if args.out and not plot:
         print(f"(no anytime plot beside {args.out}: matplotlib is not installed; {INSTALL_HINT})")
-    if args.out:
-        result.save(args.out)
     if plot:
         plot_anytime([result], [result.strategy], plot)
     print(anytime_report(result))
@@ -190,6 +198,47 @@ def run_command(args: argparse.Namespace) -> int:
         if path:
             print(f"wrote {path}")
     return 0
+
+
+class ResultKeeper:
+    """Writes the result file after every finished seed (atomically), so that a failed or
+    interrupted run keeps what it finished, and says where it is."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.finished = 0
+
+    def keep(self, result: StudyResult) -> None:
+        self.finished = len(result.runs)
+        if self.path is not None:
+            try:
+                result.save(self.path)
+            except OSError as exc:
+                raise NasbenchError(f"--out: cannot write {self.path} ({exc.strerror or exc})") from None
+
+    def where(self, planned: int) -> str:
+        """Where the finished seeds are, as the end of a message."""
+        if not self.finished:
+            return " (no seed had finished)"
+        if self.path is None:
+            return f" ({self.finished} of {planned} seeds had finished; pass --out to keep finished seeds)"
+        return f" (the {self.finished} of {planned} seeds that finished are in {self.path})"
+
+
+@contextlib.contextmanager
+def interrupts_as_exceptions() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt (as Ctrl-C does) while the block runs, so that a
+    terminated run reports what it kept; the exception carries the signal number."""
+    def raise_interrupt(signum: int, _frame: Any) -> None:
+        exc = KeyboardInterrupt(signal.Signals(signum).name)
+        exc.signum = signum  # type: ignore[attr-defined]
+        raise exc
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def front_report(table, result) -> str:
@@ -213,7 +262,7 @@ def compare_command(args: argparse.Namespace) -> int:
     from nasbench.study import StudyResult
     from nasbench.table import cited_identity
 
-    refuse_overwrite({"--plot": args.plot}, args.force)
+    check_outputs([Output("--plot", args.plot, PLOT_SUFFIXES)], args.force)
     results = [StudyResult.load(path) for path in args.results]
     labels = args.labels or [r.strategy for r in results]
     if len(labels) != len(results):

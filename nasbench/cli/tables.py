@@ -9,7 +9,7 @@ from typing import Any
 
 from nasbench.cli.args import Parser, positive_int, seed_arg
 from nasbench.errors import NasbenchError, OutOfDomainError, TableError
-from nasbench.table.manifest import SYNTHETIC_WARNING, Manifest
+from nasbench.table.manifest import MANIFEST_NAME, SYNTHETIC_WARNING, Manifest
 
 
 def add_commands(commands: Any) -> None:
@@ -40,6 +40,7 @@ def add_commands(commands: Any) -> None:
     synth.add_argument("--seeds", type=seed_arg, nargs="+", default=[0, 1])
     synth.add_argument("--epochs", type=positive_int, default=20)
     synth.add_argument("--archs", type=positive_int, default=None, help="only the first N indices (default: all)")
+    synth.add_argument("--force", action="store_true", help="replace a table already in the folder")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,8 +60,10 @@ def list_(args: argparse.Namespace) -> int:
     for name, folder in found.items():
         try:
             m = Manifest.read(folder)
+            if m.name != name:
+                raise TableError(f"its manifest names it {m.name!r}: rename one to match the other")
         except TableError as exc:
-            print(f"{name:<28} unreadable: {exc}")
+            print(f"{name:<28} broken: {exc}")
             continue
         notes = SYNTHETIC_WARNING if m.synthetic else m.dataset.get("name", "")
         figures = None if m.synthetic else _stored_resolution(folder, m.sha256)
@@ -213,6 +216,10 @@ def synth(args: argparse.Namespace) -> int:
     if args.archs and args.archs > NUM_CELLS:
         raise OutOfDomainError(f"--archs: {args.archs} exceeds the {NUM_CELLS} architectures of nb201")
     indices = range(args.archs) if args.archs else None
+    if (Path(args.out) / MANIFEST_NAME).exists() and not args.force:
+        raise NasbenchError(f"{args.out}: holds a table already; pass --force to replace it")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise NasbenchError(f"{args.out}: is a file; give a folder for the table")
     manifest = build_synthetic_table(args.out, seeds=args.seeds, epochs=args.epochs, indices=indices)
     print(f"wrote {manifest.name} ({SYNTHETIC_WARNING}): {manifest.rows} rows to {args.out}")
     return 0

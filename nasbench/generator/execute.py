@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from nasbench.errors import NasbenchError
 from nasbench.generator.plan import Chunk, GeneratorConfig
 from nasbench.table.schema import CURVE_COLUMNS
 
@@ -116,12 +117,18 @@ def run_processes(jobs: Sequence[ChunkJob], workers: int) -> Iterator[Result]:
             raise
 
 
+SCHEDULER_TIMEOUT = "15s"  # how long to try reaching a --scheduler before saying it cannot be reached
+
+
 def run_dask(jobs: Sequence[ChunkJob], scheduler: Any) -> Iterator[Result]:
     """Train chunks on a Dask distributed cluster (an address, or a Client/LocalCluster)."""
     from distributed import Client
     from distributed import as_completed as dask_completed
 
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError, TypeError) as exc:
+        raise NasbenchError(f"--scheduler: cannot reach Dask scheduler {scheduler!r} ({exc})") from None
     try:
         futures = client.map(train_chunk, list(jobs), pure=False)
         job_of = {future.key: job for future, job in zip(futures, jobs)}

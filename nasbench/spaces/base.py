@@ -31,6 +31,12 @@ class SearchSpace(ABC):
     name: str
     size: int | None  # number of architectures, None if not enumerable
     encodings: tuple[str, ...]
+    #: indices strategies may propose, ascending; None: all of them (see nasbench.spaces.subset)
+    domain: np.ndarray | None = None
+
+    def allows(self, arch: Any) -> bool:
+        """Whether ``arch`` is in :attr:`domain` (always, for a whole space)."""
+        return True
 
     @abstractmethod
     def parse(self, text: str) -> Any:

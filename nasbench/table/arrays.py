@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from nasbench.table.manifest import Manifest
 
 CACHE_ENV = "NASBENCH_CACHE"
-CACHE_FORMAT = 3  # bump when RowArrays or its encoding changes
+CACHE_FORMAT = 4  # bump when RowArrays, its encoding or the load checks change
 DATA_FILE, INDEX_FILE, STAMPS_FILE, ALIGN = "arrays.bin", "index.json", "verified.json", 64
 SCALAR_SKIP = ("arch_index", "arch_str", "arch_hash", "seed", "train_device", *CURVE_COLUMNS)
 

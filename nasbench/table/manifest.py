@@ -151,10 +151,16 @@ class Manifest:
         unknown = sorted(set(data) - names)
         if unknown:
             raise TableError(f"{where}: unknown field {unknown[0]!r}")
-        try:
-            files = [ShardInfo(**entry) for entry in data["files"]]
-        except TypeError as exc:
-            raise TableError(f"{where}: bad entry in 'files' ({exc})") from None
+        for key in ("name", "space", "description"):
+            if not isinstance(data[key], str) or (key != "description" and not data[key]):
+                raise TableError(f"{where}: field {key!r} must be a{' non-empty' if key != 'description' else ''} string, "
+                                 f"got {data[key]!r}")
+        for key in ("dataset", "generator", "versions"):
+            if key in data and not isinstance(data[key], dict):
+                raise TableError(f"{where}: field {key!r} must be a JSON object, got {data[key]!r}")
+        if not isinstance(data["files"], list):
+            raise TableError(f"{where}: field 'files' must be a list, got {data['files']!r}")
+        files = [_shard_info(entry, f"{where}: files[{i}]") for i, entry in enumerate(data["files"])]
         for key in ("schema_version", "epochs", "num_archs", "rows"):
             value = data[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "epochs" else 0):
@@ -169,3 +175,24 @@ class Manifest:
         if not (isinstance(data["latency_devices"], list) and all(isinstance(d, str) for d in data["latency_devices"])):
             raise TableError(f"{where}: field 'latency_devices' must be a list of strings")
         return cls(**{**data, "files": files})
+
+
+def _shard_info(entry: Any, where: str) -> ShardInfo:
+    """One ``files`` entry, its fields type-checked (a relative path inside the table folder)."""
+    if not isinstance(entry, dict):
+        raise TableError(f"{where}: expected a JSON object, got {entry!r}")
+    try:
+        info = ShardInfo(**entry)
+    except TypeError as exc:
+        raise TableError(f"{where}: bad entry in 'files' ({exc})") from None
+    path = info.path
+    if not isinstance(path, str) or not path or path.startswith(("/", "\\")) or ".." in Path(path).parts:
+        raise TableError(f"{where}: 'path' must be a relative path inside the table folder, got {path!r}")
+    if isinstance(info.rows, bool) or not isinstance(info.rows, int) or info.rows < 0:
+        raise TableError(f"{where}: 'rows' must be a non-negative integer, got {info.rows!r}")
+    for key in ("sha256", "unstamped_sha256"):
+        value = getattr(info, key)
+        if (value is not None or key == "sha256") and not (
+                isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)):
+            raise TableError(f"{where}: {key!r} must be 64 lowercase hex digits, got {value!r}")
+    return info

@@ -379,6 +379,11 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
     folder = Path(folder)
     manifest = Manifest.read(folder)
     where = f"table {manifest.name!r}"
+    if manifest.name != folder.name:
+        raise TableError(
+            f"{where}: its folder is named {folder.name!r}, so results would carry the wrong name; rename the "
+            f"folder or set \"name\" in {folder / 'manifest.json'} to {folder.name!r} (not part of its identity)"
+        )
     if manifest.schema_version != SCHEMA_VERSION:
         raise TableError(
             f"{where}: schema_version {manifest.schema_version} is not supported (this nasbench reads {SCHEMA_VERSION})"
@@ -397,10 +402,12 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
             arrays.write_stamps(cached, stamps)
         return Table(folder, manifest, space, columns)  # its rows passed the checks below when cached
     from nasbench.table.layout import check_rows, dense_layout
+    from nasbench.table.values import check_values
 
     data = _read_arrow(folder, manifest, where)
     rows = arrays.from_arrow(data, manifest.epochs, where)
     check_rows(rows, manifest, space, where)
+    check_values(rows, manifest, space.size, where)
     import numpy as np
 
     layout = dense_layout(rows, np.asarray(manifest.seeds, dtype=np.int64), space.size or 0, manifest.name)
