@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,11 @@ def add_commands(commands: Any) -> None:
 
 
 def generate_command(args: argparse.Namespace) -> int:
-    from nasbench.generator import GeneratorConfig, generate
+    """Run ``nasbench generate``; a stop signal or Ctrl-C ends it with one line saying what is kept
+    (exit 128 + the signal's number, as a shell reports a process it killed)."""
+    from nasbench.generator import GenerationStopped, GeneratorConfig, check_out_folder, generate
+
+    check_out_folder(args.out)
 
     try:
         from nasbench.training import CALIBRATED, TrainConfig
@@ -64,8 +69,12 @@ def generate_command(args: argparse.Namespace) -> int:
     check_device(args.device)
     from nasbench.generator import CostSettings
 
-    manifest = generate(args.out, config, workers=args.workers, scheduler=args.scheduler, device=args.device,
-                        stack=args.stack, costs=None if args.no_costs else CostSettings())
+    try:
+        manifest = generate(args.out, config, workers=args.workers, scheduler=args.scheduler, device=args.device,
+                            stack=args.stack, costs=None if args.no_costs else CostSettings())
+    except GenerationStopped as exc:
+        print(f"nasbench: {exc}", file=sys.stderr)
+        return 128 + exc.signum
     hours = manifest.generator["train_seconds"] / 3600
     print(f"wrote {manifest.name}: {manifest.rows} rows ({manifest.num_archs} architectures x {len(manifest.seeds)} seeds, "
           f"{manifest.generator['trainings']} trainings, {hours:.2f} core-hours of training) to {args.out}")

@@ -31,10 +31,14 @@ def chunk_path(out: Path, chunk_id: str) -> Path:
     return out / WORK_DIR / CHUNK_DIR / f"{chunk_id}.parquet"
 
 
-def write_chunk(out: Path, chunk_id: str, columns: dict[str, list]) -> None:
-    """Write one finished chunk atomically."""
+def write_chunk(out: Path, chunk_id: str, columns: dict[str, list], metadata: dict[bytes, bytes] | None = None) -> None:
+    """Write one finished chunk atomically; ``metadata``: Parquet key-value metadata (the run
+    that trained it, nasbench.generator.chunks.chunk_metadata)."""
+    table = pa.table(columns)
+    if metadata:
+        table = table.replace_schema_metadata(metadata)
     with atomic_path(chunk_path(out, chunk_id)) as tmp:
-        pq.write_table(pa.table(columns), tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd")
 
 
 def _scaled(curves: pa.Array | pa.ChunkedArray, scale: np.ndarray) -> pa.ListArray:

@@ -5,6 +5,7 @@ run leaves whole chunk files and nothing else."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from nasbench.errors import NasbenchError
 from nasbench.generator.plan import Chunk, GeneratorConfig
+from nasbench.generator.stopping import init_worker_process
 from nasbench.table.schema import CURVE_COLUMNS
 
 
@@ -104,17 +106,39 @@ def run_serial(jobs: Sequence[ChunkJob]) -> Iterator[Result]:
 
 
 def run_processes(jobs: Sequence[ChunkJob], workers: int) -> Iterator[Result]:
-    """Train chunks in ``workers`` spawned processes (one torch thread each)."""
+    """Train chunks in ``workers`` spawned processes (one torch thread each).
+
+    The workers die with this process (nasbench.generator.stopping); if the caller stops
+    early (an exception, a signal, closing this iterator) they are stopped at once rather
+    than left to finish their chunks.
+    """
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    before = {p.pid for p in multiprocessing.active_children()}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker_process,
+                               initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(train_chunk, job): job for job in jobs}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_children(before)
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def stop_children(keep: set[int], grace: float = 5.0) -> None:
+    """Terminate this process's multiprocessing children except those in ``keep`` (pids), then
+    kill any still alive after ``grace`` seconds."""
+    children = [p for p in multiprocessing.active_children() if p.pid not in keep]
+    for process in children:
+        process.terminate()
+    for process in children:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 SCHEDULER_TIMEOUT = "15s"  # how long to try reaching a --scheduler before saying it cannot be reached
