@@ -209,12 +209,12 @@ class ResultKeeper:
         self.finished = 0
 
     def keep(self, result: StudyResult) -> None:
-        self.finished = len(result.runs)
         if self.path is not None:
             try:
-                result.save(self.path)
+                result.save(self.path)  # atomic: an interrupt here leaves the previous file whole
             except OSError as exc:
                 raise NasbenchError(f"--out: cannot write {self.path} ({exc.strerror or exc})") from None
+        self.finished = len(result.runs)  # counted once written, so the message matches the file
 
     def where(self, planned: int) -> str:
         """Where the finished seeds are, as the end of a message."""
