@@ -49,7 +49,21 @@ def describe(result: StudyResult) -> list[str]:
     if result.latency_device is not None:
         limit = f" <= {result.max_latency:g} ms" if result.max_latency is not None else ""
         lines.append(f"latency   {result.latency_device}{limit}")
+    if result.isolation is not None:
+        lines.append(f"isolation {isolation_text(result.isolation)}")
     return lines
+
+
+def isolation_text(isolation: dict) -> str:
+    """How the strategy was kept from the table: its own process, the filesystem sandbox, the time limit."""
+    if not isolation.get("process"):
+        text = "none: the strategy ran inside nasbench's process"
+    elif isolation.get("filesystem") == "landlock":
+        text = "own process; Landlock sandbox: no table files readable"
+    else:
+        text = f"own process; no filesystem sandbox ({isolation.get('detail', 'unknown')})"
+    limit = isolation.get("timeout_s")
+    return text + (f"; time limit {limit:g} s per seed" if limit is not None else "")
 
 
 def anytime_report(result: StudyResult) -> str:

@@ -7,6 +7,7 @@ Same seed, same table, same strategy version -> the same trajectory, bit for bit
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import platform
@@ -28,12 +29,13 @@ from nasbench.errors import (
 )
 from nasbench.evaluation import RegretCurve, regret_curve
 from nasbench.hardware import HardwareView
+from nasbench.isolation import IsolatedStrategy
 from nasbench.oracle import Budget, Oracle, Trajectory
 from nasbench.params import check_keywords
 from nasbench.pareto import hypervolume_curve
 from nasbench.spaces import SearchSpace
+from nasbench.strategy_calls import STOP, InProcessStrategy, check_timeout, malformed_message
 from nasbench.table.reader import Table
-from nasbench.tracebacks import class_files, user_location
 from nasbench.versions import package_versions
 
 RESULT_FORMAT = "nasbench.study/1"
@@ -46,13 +48,19 @@ def result_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **package_versions("scipy", "scikit-learn")}
 
 
-def strategy_source(strategy_cls: type) -> dict[str, str] | None:
+def strategy_source(strategy_cls: type | IsolatedStrategy) -> dict[str, str] | None:
     """The file that defines ``strategy_cls`` and its sha256, so a result names the exact code
     that produced it (paths inside the repository relative to it); None without a source file."""
+    if isinstance(strategy_cls, IsolatedStrategy):
+        return source_record(strategy_cls.source_file)
     try:
-        path = inspect.getsourcefile(strategy_cls)
+        return source_record(inspect.getsourcefile(strategy_cls))
     except TypeError:  # built-in or defined interactively
         return None
+
+
+def source_record(path: str | None) -> dict[str, str] | None:
+    """``{"file", "sha256"}`` of a strategy's source file (None when there is none)."""
     if path is None or not Path(path).is_file():
         return None
     resolved = Path(path).resolve()
@@ -66,6 +74,7 @@ def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(strategy_seq), np.random.default_rng(oracle_seq)
 
 
+@functools.lru_cache(maxsize=8)  # one view per table: an isolated child is sent it once per study
 def searchable_space(table: Table) -> SearchSpace:
     """The space strategies search: the table's, restricted to its recorded cells when it
     holds only some of them (see :mod:`nasbench.spaces.subset`)."""
@@ -77,60 +86,51 @@ def searchable_space(table: Table) -> SearchSpace:
 
 
 def run_once(
-    strategy_cls: type,
+    strategy_cls: type | IsolatedStrategy,
     table: Table,
     budget: Budget,
     seed: int,
     params: dict[str, Any] | None = None,
     trial: str = "sample",
     hardware: HardwareView | None = None,
+    timeout: float | None = None,
 ) -> Trajectory:
     """One seeded search; returns the oracle's trajectory. Strategy faults raise StrategyError.
 
     With ``hardware`` the strategy gets it as the keyword ``hardware`` (a free latency
     look-up, and the limit of a constrained search) and observations carry latency.
+    ``strategy_cls`` may be an :class:`~nasbench.isolation.IsolatedStrategy` (the strategy
+    in its own process); ``timeout`` (seconds) limits the seed's wall-clock time.
     """
     name = getattr(strategy_cls, "name", "") or strategy_cls.__name__
     where = f"strategy {name!r} (seed {seed})"
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise NasbenchError(f"seed: must be a non-negative integer, got {seed!r}")
+    check_timeout(timeout)
     strategy_rng, oracle_rng = seed_streams(seed)
     oracle = Oracle(table, budget, oracle_rng, trial=trial, hardware=hardware)
     if getattr(strategy_cls, "multi_objective", False) and hardware is None:
         raise StrategyError(f"{where}: is multi-objective and needs a latency device (--latency-device)")
-    extra = {} if hardware is None else {"hardware": hardware}
-    files = class_files(strategy_cls)
-
-    def fault(call: str, exc: Exception) -> StrategyError:
-        """The error of ``call`` raising ``exc``, led by the file:line in the strategy's code."""
-        at = user_location(exc, files)
-        return StrategyError(f"{at + ': ' if at else ''}{where}: {call} {type(exc).__name__}: {exc}")
-
-    try:
-        strategy = strategy_cls(searchable_space(table), strategy_rng, max_epochs=table.epochs, **extra,
-                                **(params or {}))
-    except Exception as exc:
-        raise fault("could not be created:", exc) from exc
-    while not oracle.exhausted:
-        try:
+    if isinstance(strategy_cls, IsolatedStrategy):
+        strategy = strategy_cls.seed(where, timeout)
+    else:
+        strategy = InProcessStrategy(strategy_cls, where, timeout)
+    with strategy:
+        strategy.create(searchable_space(table), strategy_rng, table.epochs, hardware, params or {})
+        while not oracle.exhausted:
             proposal = strategy.ask()
-        except StopIteration:
-            break
-        except Exception as exc:
-            raise fault("ask() raised", exc) from exc
-        if isinstance(proposal, tuple) and len(proposal) != 2:
-            raise StrategyError(f"{where}: ask() must return an architecture or (architecture, epochs), got {proposal!r}")
-        arch, epochs = proposal if isinstance(proposal, tuple) else (proposal, None)
-        try:
-            observation = oracle.evaluate(arch, epochs)
-        except BudgetExhausted:
-            break
-        except InvalidArchitectureError as exc:
-            raise StrategyError(f"{where}: proposed an invalid architecture: {exc}") from exc
-        try:
+            if proposal is STOP:
+                break
+            if isinstance(proposal, tuple) and len(proposal) != 2:
+                raise StrategyError(f"{where}: {malformed_message(repr(proposal))}")
+            arch, epochs = proposal if isinstance(proposal, tuple) else (proposal, None)
+            try:
+                observation = oracle.evaluate(arch, epochs)
+            except BudgetExhausted:
+                break
+            except InvalidArchitectureError as exc:
+                raise StrategyError(f"{where}: proposed an invalid architecture: {exc}") from exc
             strategy.tell(observation)
-        except Exception as exc:
-            raise fault("tell() raised", exc) from exc
     return oracle.trajectory()
 
 
@@ -162,6 +162,7 @@ class StudyResult:
     multi_objective: bool = False  # curves are hypervolume gaps, not regret
     strategy_source: dict[str, str] | None = None  # {"file", "sha256"} of its module; None in older results
     planned_seeds: list[int] | None = None  # the seeds the run set out to do; None in older results
+    isolation: dict[str, Any] | None = None  # {"process", "filesystem", "timeout_s", ...}; None in older results
 
     @property
     def complete(self) -> bool:
@@ -187,6 +188,7 @@ class StudyResult:
             "strategy": self.strategy,
             "strategy_version": self.strategy_version,
             "strategy_source": self.strategy_source,
+            "isolation": self.isolation,
             "params": self.params,
             "table": self.table,
             "table_sha256": self.table_sha256,
@@ -260,12 +262,16 @@ class StudyResult:
             str(data["table_sha256"]), bool(data["synthetic"]), Budget(**data["budget"]), str(data["trial"]), runs,
             dict(data["versions"]), data.get("latency_device"), data.get("max_latency"),
             bool(data.get("multi_objective", False)), data.get("strategy_source"), data.get("planned_seeds"),
+            data.get("isolation"),
         )
 
 
-def check_params(strategy_cls: type, params: dict[str, Any]) -> None:
+def check_params(strategy_cls: type | IsolatedStrategy, params: dict[str, Any]) -> None:
     """Check hyperparameters against the strategy's ``__init__`` before any run: unknown
     names, missing required ones and values of the wrong type are one-line errors."""
+    if isinstance(strategy_cls, IsolatedStrategy):
+        strategy_cls.check_params(params)  # the class lives in the strategy's process
+        return
     strategy = getattr(strategy_cls, "name", "") or strategy_cls.__name__
     check_keywords(strategy_cls.__init__, params, {"self", "space", "rng", "max_epochs", "hardware"},
                    f"strategy {strategy!r}")
@@ -291,6 +297,8 @@ def run_study(
     max_latency: float | None = None,
     objective: str | None = None,
     on_seed: Callable[[StudyResult], None] | None = None,
+    isolate: bool = False,
+    timeout: float | None = None,
 ) -> StudyResult:
     """Run ``strategy_cls`` once per seed; the regret of each run is computed afterwards.
 
@@ -304,7 +312,15 @@ def run_study(
     :class:`StudyFailed`, whose ``result`` holds the seeds finished before it.
     ``on_seed(result)`` is called after each finished seed (the CLI writes the result file
     then, so that an interrupted run keeps what it finished).
+    ``isolate`` runs the strategy in its own process (nasbench.isolation; an
+    :class:`~nasbench.isolation.IsolatedStrategy` passed as ``strategy_cls`` always is);
+    ``timeout`` limits each seed to that many seconds.
     """
+    check_timeout(timeout)
+    if isolate and not isinstance(strategy_cls, IsolatedStrategy):
+        with IsolatedStrategy.from_class(strategy_cls, [table.path]) as isolated:
+            return run_study(isolated, table, budget, seeds, params, trial, progress, latency_device, max_latency,
+                             objective, on_seed=on_seed, timeout=timeout)
     check_params(strategy_cls, params or {})
     if objective is None:
         objective = "hypervolume" if getattr(strategy_cls, "multi_objective", False) else "regret"
@@ -330,10 +346,12 @@ def run_study(
         max_latency=None if max_latency is None else float(max_latency),
         multi_objective=objective == "hypervolume",
         planned_seeds=[int(seed) for seed in seeds],
+        isolation={**(strategy_cls.isolation if isinstance(strategy_cls, IsolatedStrategy)
+                      else {"process": False, "filesystem": "none"}), "timeout_s": timeout},
     )
     for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
         try:
-            trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial, hardware)
+            trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial, hardware, timeout)
         except StrategyError as exc:
             raise StudyFailed(str(exc), result) from exc
         if result.multi_objective:

@@ -14,6 +14,7 @@ from nasbench.registry import Registry
 from nasbench.tracebacks import load_failure
 
 STRATEGIES: Registry[type] = Registry("strategy")
+USER_MODULE_PREFIX = "nasbench_user_strategy_"  # module name of a strategy file loaded by path
 
 
 def register(name: str):
@@ -53,7 +54,7 @@ def get_strategy(spec: str) -> type:
 
 def load_strategy_file(path: Path) -> ModuleType:
     """Import a user's strategy file; a fault in it is one line naming ``file:line``."""
-    module_name = f"nasbench_user_strategy_{path.stem}"
+    module_name = f"{USER_MODULE_PREFIX}{path.stem}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
         raise StrategyError(f"strategy file {str(path)!r}: not a Python file")
@@ -61,7 +62,10 @@ def load_strategy_file(path: Path) -> ModuleType:
     sys.modules[module_name] = module
     try:
         module_spec.loader.exec_module(module)
-    except Exception as exc:  # the user's code: a syntax error, a missing import, a bug
+    except KeyboardInterrupt:
+        del sys.modules[module_name]
+        raise
+    except BaseException as exc:  # the user's code: a syntax error, a missing import, a bug, sys.exit()
         del sys.modules[module_name]
         raise StrategyError(load_failure(exc, str(path))) from exc
     return module

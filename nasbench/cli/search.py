@@ -57,6 +57,11 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--objective", choices=("regret", "hypervolume"), default=None,
                      help="score runs by regret or by the hypervolume gap to the accuracy-latency front "
                           "(default: hypervolume for multi-objective strategies, else regret)")
+    run.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=None,
+                     help="run the strategy in its own process, which holds no table and (with Landlock) cannot "
+                          "read table files; the default for path/to/file.py:ClassName, off for registered names")
+    run.add_argument("--timeout", type=float_arg, default=None, metavar="SECONDS",
+                     help="stop a seed that runs longer than this (wall clock); the finished seeds are kept")
     run.add_argument("--out", type=Path, default=None,
                      help="write the full result (JSON) here, and the anytime plot beside it (.png)")
     run.add_argument("--plot", type=Path, default=None, help="write the anytime plot (PNG) here")
@@ -151,7 +156,6 @@ def run_command(args: argparse.Namespace) -> int:
     from nasbench.report import anytime_report, plot_anytime
     from nasbench.study import StudyFailed, check_params, run_study
     from nasbench.table import load_table
-    from strategies import get_strategy
 
     if args.budget is None and args.seconds is None:
         raise InvalidBudgetError("run: no budget; give --budget N (queries per run) and/or --seconds S "
@@ -162,7 +166,7 @@ def run_command(args: argparse.Namespace) -> int:
     plot = args.plot or (args.out.with_suffix(".png") if args.out and have_matplotlib() else None)
     check_outputs([Output("--out", args.out, RESULT_SUFFIXES),
                    Output("--plot" if args.plot else "the plot beside --out", plot, PLOT_SUFFIXES)], args.force)
-    strategy_cls = get_strategy(args.strategy)
+    strategy_cls = open_strategy(args)
     params = dict(args.param)
     check_params(strategy_cls, params)
     table = load_table(args.table, args.tables_dir)
@@ -172,7 +176,8 @@ def run_command(args: argparse.Namespace) -> int:
         with interrupts_as_exceptions():
             result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
                                latency_device=args.latency_device, max_latency=args.max_latency,
-                               objective=args.objective, on_seed=saved.keep)
+                               objective=args.objective, on_seed=saved.keep,
+                               timeout=args.timeout)
     except StudyFailed as exc:
         raise NasbenchError(f"{exc}{saved.where(len(seeds))}") from exc
     except KeyboardInterrupt as exc:
@@ -239,6 +244,25 @@ def interrupts_as_exceptions() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def open_strategy(args: argparse.Namespace) -> Any:
+    """The strategy class, or, isolated (the default for a strategy file), a handle on the
+    process that runs it: nasbench's process then never imports the file."""
+    from nasbench.isolation import IsolatedStrategy
+    from nasbench.strategy_calls import check_timeout
+    from strategies import STRATEGIES, get_strategy
+
+    check_timeout(args.timeout)  # before anything starts
+    user_file = ":" in args.strategy and args.strategy not in STRATEGIES
+    isolate = user_file if args.isolate is None else args.isolate
+    if not isolate:
+        if user_file:
+            print(f"note: --no-isolate: {args.strategy} runs inside nasbench's process, where it could read the "
+                  "table; the result records that it was not isolated")
+        return get_strategy(args.strategy)
+    table = Path(args.table)
+    return IsolatedStrategy.from_spec(args.strategy, args.tables_dir, [table] if table.is_dir() else [])
 
 
 def front_report(table, result) -> str:
