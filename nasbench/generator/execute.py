@@ -105,8 +105,10 @@ def run_serial(jobs: Sequence[ChunkJob]) -> Iterator[Result]:
         yield job, train_chunk(job)
 
 
-def run_processes(jobs: Sequence[ChunkJob], workers: int) -> Iterator[Result]:
-    """Train chunks in ``workers`` spawned processes (one torch thread each).
+def run_processes(jobs: Sequence[Any], workers: int, work: Callable[[Any], Any] = train_chunk) -> Iterator[tuple[Any, Any]]:
+    """Train chunks in ``workers`` spawned processes (one torch thread each); ``work`` (a
+    module-level function, picklable) maps a job to its result: training by default, or
+    another per-chunk job such as scoring zero-cost proxies.
 
     The workers die with this process (nasbench.generator.stopping); if the caller stops
     early (an exception, a signal, closing this iterator) they are stopped at once rather
@@ -117,7 +119,7 @@ def run_processes(jobs: Sequence[ChunkJob], workers: int) -> Iterator[Result]:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker_process,
                                initargs=(os.getpid(),))
     try:
-        futures = {pool.submit(train_chunk, job): job for job in jobs}
+        futures = {pool.submit(work, job): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
     except BaseException:

@@ -1,0 +1,146 @@
+"""How well each zero-cost proxy ranks a table's architectures, with honest intervals.
+
+For every proxy (sign applied, so higher always predicts better) and every init seed of the
+proxy table: Spearman's rho and Kendall's tau against the table's final validation and test
+accuracy (mean over training seeds), and precision at the top 10% and 1% (the share of the
+proxy's top-k that is in the accuracy's top-k). Figures are the mean over init seeds; their
+95% interval is a percentile bootstrap over architectures (the same resample for every seed
+and proxy), and the spread across init seeds is reported beside it. Three subsets: all
+architectures, unique ones (one per isomorphism class, its trained representative), and the
+top half by the target. Non-finite scores are counted and left out of the statistics of
+that proxy (never ranked silently); cells with no path from input to output are their own
+group, reported apart. The vote is the Borda count (sum of within-seed ranks) of synflow,
+jacob_cov and snip: the rank aggregate of Abdelfattah et al.'s majority vote.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+VOTE = ("synflow", "jacob_cov", "snip")
+TARGETS = ("valid_acc", "test_acc")
+SUBSETS = ("all", "unique", "top-half")
+STATISTICS = ("spearman", "kendall", "p@10%", "p@1%")
+
+
+@dataclass
+class ProxyFigures:
+    """One proxy against one target on one subset: per statistic (mean, low, high, seed range)."""
+
+    proxy: str
+    target: str
+    subset: str
+    archs: int  # architectures in the subset with finite scores under every init seed
+    non_finite: int  # architectures of the subset left out for a non-finite score
+    figures: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+
+
+def connected(op_ids: np.ndarray) -> np.ndarray:
+    """(n,) bool: NB201 cells with a path of non-'none' edges from input (node 0) to output (node 3)."""
+    e = op_ids != 0  # op id 0 is 'none'; edges in string order (0,1) (0,2) (1,2) (0,3) (1,3) (2,3)
+    reach1 = e[:, 0]
+    reach2 = e[:, 1] | (reach1 & e[:, 2])
+    return e[:, 3] | (reach1 & e[:, 4]) | (reach2 & e[:, 5])
+
+
+def precision_at(score: np.ndarray, target: np.ndarray, fraction: float) -> float:
+    """Share of the proxy's top ``fraction`` that is in the target's top ``fraction`` (ties by order)."""
+    k = max(1, int(round(fraction * len(score))))
+    top_proxy = np.argsort(-score, kind="stable")[:k]
+    top_target = np.argsort(-target, kind="stable")[:k]
+    return len(np.intersect1d(top_proxy, top_target)) / k
+
+
+def _statistics(score: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    return {"spearman": float(stats.spearmanr(score, target).statistic),
+            "kendall": float(stats.kendalltau(score, target).statistic),
+            "p@10%": precision_at(score, target, 0.10), "p@1%": precision_at(score, target, 0.01)}
+
+
+def figures_for(scores: np.ndarray, target: np.ndarray, rng: np.random.Generator, draws: int) -> dict[str, tuple]:
+    """``scores`` (seeds, n), ``target`` (n,): per statistic (mean over seeds, 95% low, high,
+    max - min over seeds); the interval resamples architectures (one resample for all seeds)."""
+    point = [_statistics(s, target) for s in scores]
+    boot = {name: [] for name in STATISTICS}
+    n = len(target)
+    for _ in range(draws):
+        pick = rng.integers(n, size=n)
+        per_seed = [_statistics(s[pick], target[pick]) for s in scores]
+        for name in STATISTICS:
+            boot[name].append(np.mean([p[name] for p in per_seed]))
+    out = {}
+    for name in STATISTICS:
+        values = np.array([p[name] for p in point])
+        low, high = np.percentile(boot[name], [2.5, 97.5]) if draws else (np.nan, np.nan)
+        out[name] = (float(values.mean()), float(low), float(high), float(values.max() - values.min()))
+    return out
+
+
+def vote_scores(scores: dict[str, np.ndarray]) -> np.ndarray | None:
+    """(seeds, n) Borda count of the VOTE proxies (None unless all three are present)."""
+    if not all(name in scores for name in VOTE):
+        return None
+    ranks = [np.apply_along_axis(stats.rankdata, 1, np.nan_to_num(scores[name], nan=-np.inf)) for name in VOTE]
+    return np.sum(ranks, axis=0)
+
+
+def correlate(scores: dict[str, np.ndarray], targets: dict[str, np.ndarray], unique: np.ndarray,
+              is_connected: np.ndarray, draws: int = 200, seed: int = 0) -> list[ProxyFigures]:
+    """Figures of every proxy (``scores``: name -> (seeds, n) sign-applied) against every target.
+
+    ``unique`` (n,) bool marks one architecture per isomorphism class; ``is_connected`` (n,)
+    the cells with an input-output path (the others are left to :func:`disconnected_group`)."""
+    out = []
+    rng = np.random.default_rng(seed)
+    for name, values in scores.items():
+        finite = np.isfinite(values).all(axis=0)
+        for target_name, target in targets.items():
+            subsets = {"all": is_connected, "unique": is_connected & unique,
+                       "top-half": is_connected & (target >= np.nanmedian(target[is_connected]))}
+            for subset, mask in subsets.items():
+                use = mask & finite & np.isfinite(target)
+                fig = ProxyFigures(name, target_name, subset, int(use.sum()), int((mask & ~finite).sum()))
+                if fig.archs >= 10:
+                    fig.figures = figures_for(values[:, use], target[use], rng, draws)
+                out.append(fig)
+    return out
+
+
+def disconnected_group(scores: dict[str, np.ndarray], targets: dict[str, np.ndarray],
+                       is_connected: np.ndarray) -> dict[str, Any]:
+    """The cells without an input-output path: how many, their accuracy, and per proxy their
+    median score against the connected cells' (a proxy should put them at the bottom)."""
+    group = ~is_connected
+    out: dict[str, Any] = {"cells": int(group.sum())}
+    for name, target in targets.items():
+        out[f"median_{name}"] = float(np.nanmedian(target[group])) if group.any() else None
+    out["proxies"] = {}
+    for name, values in scores.items():
+        with warnings.catch_warnings():  # a proxy with no finite score: NaN medians, reported as such
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out["proxies"][name] = _group_medians(values, group, is_connected)
+    return out
+
+
+def _group_medians(values: np.ndarray, group: np.ndarray, is_connected: np.ndarray) -> dict[str, Any]:
+    mean = np.nanmean(np.where(np.isfinite(values), values, np.nan), axis=0)
+    lowest = np.nanmin(mean[is_connected]) if is_connected.any() else np.nan
+    return {"median_disconnected": float(np.nanmedian(mean[group])) if group.any() else None,
+            "median_connected": float(np.nanmedian(mean[is_connected])),
+            "share_at_or_below_every_connected": float(np.mean(mean[group] <= lowest)) if group.any() else None}
+
+
+def as_records(figures: Sequence[ProxyFigures]) -> list[dict[str, Any]]:
+    """One flat dict per (proxy, target, subset, statistic), for JSON and Parquet."""
+    rows = []
+    for fig in figures:
+        base = {k: v for k, v in asdict(fig).items() if k != "figures"}
+        for name, (mean, low, high, spread) in fig.figures.items():
+            rows.append({**base, "statistic": name, "mean": mean, "low": low, "high": high, "seed_range": spread})
+    return rows

@@ -1,0 +1,151 @@
+"""Precompute zero-cost proxy scores for every architecture of a table, resumably, into a
+Parquet proxy table beside it (parent side; the scoring itself is :mod:`scoring`).
+
+Layout, under ``TABLE/proxies/``: ``work/config.json`` (what is being computed, checked on
+resume) and ``work/<chunk>.parquet`` (one per finished chunk, written atomically) while it
+runs; then ``data/scores.parquet`` (one row per architecture, init seed and proxy: score,
+seconds, error) and ``manifest.json`` (the table it scores and that table's sha256, the
+skeleton, the batch, the init seeds, each proxy's facts, per-proxy seconds and non-finite
+counts, versions, and the data file's sha256). Kill it at any time; the same command goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from nasbench.atomic import atomic_path, atomic_write_text, sha256_file
+from nasbench.errors import NasbenchError
+from predictors.proxies.scoring import COLUMNS, ProxyJob, batch_indices, score_chunk
+
+PROXY_DIR, MANIFEST, DATA = "proxies", "manifest.json", "data/scores.parquet"
+FORMAT = "nasbench.proxies/1"
+DEFAULT_BATCH, DEFAULT_BATCH_SEED = 64, 0
+
+
+def plan_jobs(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], chunk_size: int = 256,
+              batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
+              indices: Sequence[int] | None = None) -> list[ProxyJob]:
+    """Every chunk of the computation: each recorded architecture (or ``indices``) under each seed."""
+    m = table.manifest
+    data, macro = m.dataset, m.generator.get("macro")
+    if not macro:
+        raise NasbenchError(f"table {m.name!r}: its manifest records no skeleton (generator.macro); "
+                            "proxy tables are computed for generated tables")
+    archs = [int(i) for i in (table.indices if indices is None else indices)]
+    return [ProxyJob(f"init{seed}-{archs[start]:05d}", tuple(archs[start:start + chunk_size]), int(seed),
+                     data["name"], int(data.get("split_seed", 0)), dict(macro), batch_size, batch_seed,
+                     tuple(proxies))
+            for seed in init_seeds for start in range(0, len(archs), chunk_size)]
+
+
+def compute_proxy_table(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], workers: int = 1,
+                        chunk_size: int = 256, batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
+                        indices: Sequence[int] | None = None, progress: bool = True) -> Path:
+    """Score what is not on disk yet, then assemble the proxy table; returns its folder."""
+    from tqdm.auto import tqdm
+
+    from nasbench.generator.execute import run_processes
+
+    folder = Path(table.path) / PROXY_DIR
+    jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices)
+    config = {"format": FORMAT, "table": table.name, "table_sha256": table.sha256,
+              "jobs": [{**asdict(j), "indices": [j.indices[0], j.indices[-1], len(j.indices)]} for j in jobs]}
+    _check_config(folder / "work" / "config.json", config)
+    todo = [job for job in jobs if not _chunk(folder, job).is_file()]
+    runner = run_processes(todo, workers, score_chunk) if workers > 1 else ((job, score_chunk(job)) for job in todo)
+    with tqdm(total=sum(len(j.indices) for j in jobs), initial=sum(len(j.indices) for j in jobs if j not in todo),
+              unit="arch", desc=f"proxies {table.name}", disable=not progress, smoothing=0.05) as bar:
+        for job, columns in runner:
+            _write_chunk(_chunk(folder, job), columns)
+            bar.update(len(job.indices))
+    return assemble(table, jobs, folder)
+
+
+def _chunk(folder: Path, job: ProxyJob) -> Path:
+    return folder / "work" / f"{job.name}.parquet"
+
+
+def _check_config(path: Path, config: dict[str, Any]) -> None:
+    """Write the run's config, or refuse to mix its chunks with another run's."""
+    config = json.loads(json.dumps(config))  # tuples as lists, as read back
+    if path.is_file():
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            found = None
+        if found != config:
+            raise NasbenchError(f"{path.parent.parent}: holds proxy scores of another computation (different "
+                                f"table data, proxies, seeds, batch or chunks); move {path.parent} away to start over")
+        return
+    atomic_write_text(path, json.dumps(config, indent=1, sort_keys=True) + "\n")
+
+
+def _write_chunk(path: Path, columns: dict[str, list]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "arch_index": pa.array(columns["arch_index"], pa.int32()),
+        "init_seed": pa.array(columns["init_seed"], pa.int32()),
+        "proxy": pa.array(columns["proxy"], pa.string()).dictionary_encode(),
+        "score": pa.array(columns["score"], pa.float64()),
+        "seconds": pa.array(columns["seconds"], pa.float32()),
+        "error": pa.array(columns["error"], pa.string()),
+    })
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
+    """Concatenate the finished chunks into ``data/scores.parquet`` and write the manifest."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nasbench.datasets import load_dataset
+    from nasbench.versions import package_versions
+    from predictors.proxies import PROXIES, load_proxies
+
+    load_proxies()
+    data = pa.concat_tables([pq.read_table(_chunk(folder, job)) for job in jobs]).combine_chunks()
+    data = data.sort_by([("init_seed", "ascending"), ("arch_index", "ascending")])
+    with atomic_path(folder / DATA) as tmp:
+        pq.write_table(data, tmp, compression="zstd")
+    first = jobs[0]
+    n_train = len(load_dataset(first.dataset, split_seed=first.split_seed).y_train)
+    proxy_col, score, seconds = data["proxy"].to_numpy(zero_copy_only=False), data["score"].to_numpy(), \
+        data["seconds"].to_numpy()
+    errors = data["error"].is_null().to_numpy(zero_copy_only=False)
+    facts = {}
+    for name in first.proxies:
+        rows = proxy_col == name
+        p = PROXIES.get(name)
+        facts[name] = {"sign": p.sign, "uses": p.uses, "reference_batch_size": p.batch_size,
+                       "seconds_per_arch_median": float(np.median(seconds[rows])),
+                       "seconds_total": float(np.sum(seconds[rows], dtype=np.float64)),
+                       "non_finite": int(np.sum(~np.isfinite(score[rows]))),
+                       "errors": int(np.sum(~errors[rows]))}
+    manifest = {
+        "format": FORMAT, "table": table.name, "table_sha256": table.sha256, "space": table.manifest.space,
+        "dataset": {"name": first.dataset, "split_seed": first.split_seed},
+        "macro": first.macro, "init_seeds": sorted({j.init_seed for j in jobs}),
+        "archs": len({i for j in jobs for i in j.indices}),
+        "batch": {"size": first.batch_size, "seed": first.batch_seed, "split": "train",
+                  "indices": batch_indices(n_train, first.batch_size, first.batch_seed).tolist()},
+        "init": "torch default init under torch.manual_seed(init_seed) in torch.random.fork_rng",
+        "proxies": facts, "rows": data.num_rows, "columns": list(COLUMNS),
+        "files": [{"path": DATA, "sha256": sha256_file(folder / DATA), "rows": data.num_rows}],
+        "versions": package_versions("torch"),
+    }
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return folder
+
+
+def seconds_per_arch(manifest: dict[str, Any]) -> float:
+    """All proxies' median seconds per architecture, summed (one init seed)."""
+    return math.fsum(p["seconds_per_arch_median"] for p in manifest["proxies"].values())

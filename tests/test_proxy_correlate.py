@@ -1,0 +1,54 @@
+"""The statistics of `nasbench proxies correlate` on data whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from predictors.proxies.correlate import connected, correlate, precision_at, vote_scores
+from nasbench.spaces.nb201 import OP_ID, op_ids_by_index
+
+
+def test_a_perfect_proxy_has_rho_and_tau_one_and_full_precision():
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=500)
+    scores = {"perfect": np.stack([target, target]), "reversed": np.stack([-target, -target]),
+              "noise": rng.normal(size=(2, 500))}
+    figures = correlate(scores, {"test_acc": target}, np.ones(500, bool), np.ones(500, bool), draws=50)
+    by = {(f.proxy, f.subset): f.figures for f in figures}
+    assert by[("perfect", "all")]["spearman"][:3] == pytest.approx((1.0, 1.0, 1.0))
+    assert by[("perfect", "all")]["p@1%"][0] == 1.0 and by[("reversed", "all")]["kendall"][0] == pytest.approx(-1)
+    mean, low, high, spread = by[("noise", "all")]["spearman"]
+    assert low < 0 < high and low < mean < high and spread > 0  # two independent seeds differ
+
+
+def test_non_finite_scores_are_counted_and_left_out():
+    target = np.arange(100.0)
+    values = np.stack([target.copy(), target.copy()])
+    values[1, :7] = np.inf
+    fig = [f for f in correlate({"p": values}, {"t": target}, np.ones(100, bool), np.ones(100, bool), draws=10)
+           if f.subset == "all"][0]
+    assert fig.non_finite == 7 and fig.archs == 93 and fig.figures["spearman"][0] == pytest.approx(1.0)
+
+
+def test_precision_at_top_k():
+    target = np.arange(100.0)
+    assert precision_at(target, target, 0.1) == 1.0
+    assert precision_at(-target, target, 0.1) == 0.0
+
+
+def test_connected_cells_need_a_path_of_non_none_edges():
+    def ids(*ops):
+        return np.array([[OP_ID[o] for o in ops]])
+    assert not connected(ids("none", "none", "none", "none", "none", "none"))[0]
+    assert connected(ids("none", "none", "none", "skip_connect", "none", "none"))[0]
+    assert connected(ids("avg_pool_3x3", "none", "nor_conv_1x1", "none", "none", "nor_conv_3x3"))[0]
+    assert not connected(ids("avg_pool_3x3", "none", "none", "none", "none", "nor_conv_3x3"))[0]
+    assert connected(op_ids_by_index()).sum() < 15625
+
+
+def test_the_vote_is_the_borda_count_of_synflow_jacob_cov_and_snip():
+    a = np.array([[1.0, 2.0, 3.0]])
+    scores = {"synflow": a, "jacob_cov": a[:, ::-1], "snip": a}
+    assert vote_scores(scores).tolist() == [[5.0, 6.0, 7.0]]
+    assert vote_scores({"synflow": a}) is None

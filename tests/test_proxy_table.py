@@ -1,0 +1,122 @@
+"""The proxy table: every architecture of a generated table scored under recorded init seeds,
+resumable, with a manifest that says what was computed and how long it took (issue 12)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from nasbench.errors import NasbenchError
+from nasbench.generator import GeneratorConfig, generate
+from nasbench.table import read_table
+from predictors.proxies import PROXIES, Proxy
+from predictors.proxies.precompute import compute_proxy_table, plan_jobs
+from predictors.proxies.scoring import batch_indices
+
+TRAIN = {"epochs": 1, "preset": "tiny", "batch_size": 64}
+ARCHS = tuple(range(12))
+
+
+def _count_params(model, inputs, targets, loss, generator) -> float:
+    return float(sum(p.numel() for p in model.parameters()))
+
+
+def _first_logit(model, inputs, targets, loss, generator) -> float:
+    import torch
+
+    with torch.no_grad():
+        return float(model(inputs)[0, 0]) + float(torch.rand(1, generator=generator))
+
+
+def _overflow(model, inputs, targets, loss, generator) -> float:
+    return math.inf
+
+
+def _broken(model, inputs, targets, loss, generator) -> float:
+    raise RuntimeError("no gradient")
+
+
+TEST_PROXIES = {"t-params": _count_params, "t-logit": _first_logit, "t-inf": _overflow, "t-broken": _broken}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def test_proxies():
+    for name, fn in TEST_PROXIES.items():
+        if name not in PROXIES:
+            PROXIES.add(name, Proxy(name, fn, uses="data"))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("proxies") / "tiny-digits"
+    generate(out, GeneratorConfig(name="tiny-digits", dataset="digits", seeds=(0,), train=TRAIN, indices=ARCHS,
+                                  chunk_size=6), progress=False)
+    return read_table(out)
+
+
+def test_every_architecture_seed_and_proxy_is_scored_and_described(tiny):
+    folder = compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    scores = pq.read_table(folder / "data" / "scores.parquet").to_pandas()
+    assert len(scores) == len(ARCHS) * 2 * len(TEST_PROXIES) == manifest["rows"]
+    assert manifest["table_sha256"] == tiny.sha256 and manifest["init_seeds"] == [0, 1]
+    assert manifest["batch"]["indices"] == batch_indices(tiny.manifest.dataset["sizes"]["train"], 16, 0).tolist()
+    params = scores[scores.proxy == "t-params"].set_index(["init_seed", "arch_index"])["score"]
+    assert [params[(0, i)] for i in ARCHS] == [float(p) for p in tiny.scalar("params")[list(ARCHS)]]
+    facts = manifest["proxies"]
+    assert facts["t-inf"]["non_finite"] == 2 * len(ARCHS) and facts["t-inf"]["errors"] == 0
+    assert facts["t-broken"]["errors"] == 2 * len(ARCHS) and facts["t-params"]["non_finite"] == 0
+    broken = scores[scores.proxy == "t-broken"]
+    assert broken.score.isna().all() and broken.error.str.contains("proxy 't-broken': RuntimeError: no gradient").all()
+    logit = scores[scores.proxy == "t-logit"].pivot(index="arch_index", columns="init_seed", values="score")
+    assert not np.allclose(logit[0], logit[1])  # init seeds give different networks
+
+
+def test_a_rerun_scores_nothing_again_and_gives_the_same_table(tiny, monkeypatch):
+    folder = compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)
+    before = pq.read_table(folder / "data" / "scores.parquet")
+    import predictors.proxies.precompute as precompute
+
+    monkeypatch.setattr(precompute, "score_chunk", lambda job: pytest.fail("scored again"))
+    again = compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)
+    after = pq.read_table(again / "data" / "scores.parquet")
+    assert after.drop(["seconds"]).to_pandas().equals(before.drop(["seconds"]).to_pandas())  # NaN == NaN here
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tiny, tmp_path):
+    import shutil
+
+    from nasbench.table.manifest import Manifest
+
+    copy = tmp_path / "tiny-digits"
+    shutil.copytree(tiny.path, copy, ignore=shutil.ignore_patterns("proxies"))
+    table = read_table(copy)
+    jobs = plan_jobs(table, ["t-params"], [0], chunk_size=5, batch_size=16)
+    assert [len(j.indices) for j in jobs] == [5, 5, 2] and Manifest.read(copy).name == "tiny-digits"
+    folder = compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False)
+    (folder / "work" / f"{jobs[1].name}.parquet").unlink()  # as if killed before this chunk
+    (folder / "data" / "scores.parquet").unlink()
+    compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False)
+    assert pq.read_table(folder / "data" / "scores.parquet").num_rows == len(ARCHS)
+    with pytest.raises(NasbenchError, match="holds proxy scores of another computation"):
+        compute_proxy_table(table, ["t-params"], [0, 1], chunk_size=5, batch_size=16, progress=False)
+
+
+def test_correlate_writes_figures_for_every_proxy_target_and_subset(tiny, capsys):
+    from nasbench.cli import main
+
+    compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)
+    assert main(["proxies", "correlate", "--table", str(tiny.path), "--draws", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-digits: 12 architectures scored, init seeds [0, 1]" in out and "disconnected cells" in out
+    payload = json.loads((tiny.path / "proxies" / "correlation.json").read_text())
+    rows = payload["figures"]
+    assert payload["table_sha256"] == tiny.sha256 and payload["draws"] == 20
+    inf_rows = [r for r in rows if r["proxy"] == "t-inf"]
+    assert inf_rows == []  # no finite score at all: no figures, but counted below
+    assert (tiny.path / "proxies" / "correlation.parquet").is_file()
+    assert "t-inf" in out and "too few finite scores" in out
