@@ -123,20 +123,20 @@ def test_rerun_with_another_config_is_refused(generated, tmp_path):
 
 def test_worker_processes_give_the_same_table(tmp_path):
     cfg = config("procs", indices=tuple(range(8)))
-    generate(tmp_path / "serial", cfg, progress=False)
+    generate(tmp_path / "serial" / "procs", cfg, progress=False)
     generate(tmp_path / "procs", cfg, workers=2, progress=False)
-    assert_same_results(frame(tmp_path / "serial"), frame(tmp_path / "procs"))
+    assert_same_results(frame(tmp_path / "serial" / "procs"), frame(tmp_path / "procs"))
 
 
 def test_dask_local_cluster_gives_the_same_table(tmp_path):
     import distributed  # in the dev extra
 
     cfg = config("dask", indices=tuple(range(8)))
-    generate(tmp_path / "serial", cfg, progress=False)
+    generate(tmp_path / "serial" / "dask", cfg, progress=False)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             generate(tmp_path / "dask", cfg, scheduler=client, progress=False)
-    assert_same_results(frame(tmp_path / "serial"), frame(tmp_path / "dask"))
+    assert_same_results(frame(tmp_path / "serial" / "dask"), frame(tmp_path / "dask"))
 
 
 def test_cli_generate_and_its_errors(tmp_path, capsys):

@@ -119,4 +119,27 @@ def test_correlate_writes_figures_for_every_proxy_target_and_subset(tiny, capsys
     inf_rows = [r for r in rows if r["proxy"] == "t-inf"]
     assert inf_rows == []  # no finite score at all: no figures, but counted below
     assert (tiny.path / "proxies" / "correlation.parquet").is_file()
+    assert (tiny.path / "proxies" / "correlation.png").read_bytes()[:4] == b"\x89PNG"
     assert "t-inf" in out and "too few finite scores" in out
+
+
+def test_a_user_proxy_is_scored_on_the_same_batch_and_compared(tiny, tmp_path, capsys):
+    from nasbench.cli import main
+
+    compute_proxy_table(tiny, ["t-params"], [0, 1], chunk_size=5, batch_size=16, progress=False,
+                        folder=tmp_path / "unused")  # another folder: the table's own stays as the tests left it
+    source = tmp_path / "mine.py"
+    source.write_text("def width(model, inputs, targets, loss, generator):\n"
+                      "    '''Minus the parameter count (so that sign=-1 gives it back).'''\n"
+                      "    return -float(sum(p.numel() for p in model.parameters()))\n\n"
+                      "width.sign = -1\n")
+    compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)
+    spec = f"{source}:width"
+    assert main(["proxies", "correlate", "--table", str(tiny.path), "--draws", "10", "--user", spec,
+                 "--workers", "1"]) == 0
+    payload = json.loads((tiny.path / "proxies" / "correlation.json").read_text())
+    mine = {(r["target"], r["subset"], r["statistic"]): r["mean"] for r in payload["figures"] if r["proxy"] == spec}
+    params = {(r["target"], r["subset"], r["statistic"]): r["mean"] for r in payload["figures"]
+              if r["proxy"] == "t-params"}
+    assert mine and mine == pytest.approx(params)  # sign applied: the same ranking as the parameter count
+    assert spec in capsys.readouterr().out

@@ -32,6 +32,12 @@ def add_commands(commands: Any) -> None:
     cor.add_argument("--seed", type=seed_arg, default=0, help="seed of the bootstrap (default 0)")
     cor.add_argument("--out", type=Path, default=None,
                      help="folder for correlation.json and .parquet (default: TABLE/proxies/)")
+    cor.add_argument("--plot", type=Path, default=None,
+                     help="the figure (PNG; default: correlation.png beside the files, when matplotlib is installed)")
+    cor.add_argument("--user", action="append", default=[], metavar="FILE.py:FUNCTION",
+                     help="your own proxy, scored on the same batch and init seeds and compared (repeatable)")
+    cor.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                     help="processes scoring --user proxies (default: all cores)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,10 +63,12 @@ def compute_command(args: argparse.Namespace) -> int:
     from predictors.proxies import PROXIES, load_proxies
     from predictors.proxies.precompute import compute_proxy_table, seconds_per_arch
 
+    from predictors.proxies.user import is_user_spec, register_user_proxy
+
     names = load_proxies()
     proxies = args.proxies or names
     for name in proxies:
-        PROXIES.get(name)  # an unknown name: one line listing the known ones
+        register_user_proxy(name) if is_user_spec(name) else PROXIES.get(name)  # unknown: one line listing them
     if not proxies:
         raise NasbenchError("proxies: none registered")
     table = load_table(args.table, args.tables_dir)
@@ -95,6 +103,7 @@ def correlate_command(args: argparse.Namespace) -> int:
     load_proxies()
     table = load_table(args.table, args.tables_dir)
     manifest, raw = read_scores(table)
+    raw |= user_scores(table, manifest, args.user, args.workers)
     scores = {name: values * (PROXIES.get(name).sign if name in PROXIES else 1) for name, values in raw.items()}
     vote = vote_scores(scores)
     if vote is not None:
@@ -116,7 +125,35 @@ def correlate_command(args: argparse.Namespace) -> int:
     with atomic_path(out / "correlation.parquet") as tmp:
         pd.DataFrame.from_records(records).to_parquet(tmp, index=False)
     print(f"\nwrote {out / 'correlation.json'} and {out / 'correlation.parquet'}")
+    from nasbench.plotting import have_matplotlib
+
+    plot = args.plot or (out / "correlation.png" if have_matplotlib() else None)
+    if plot is not None:
+        from predictors.proxies.plots import plot_correlation
+
+        title = f"{table.name}: zero-cost proxies, {int(is_connected.sum()):,} connected cells"
+        print(f"wrote {plot_correlation(figures, kept, targets['test_acc'], is_connected, plot, title)}")
     return 0
+
+
+def user_scores(table: Any, manifest: dict[str, Any], specs: list[str], workers: int) -> dict[str, Any]:
+    """Score each ``file.py:function`` on the proxy table's batch and init seeds (resumable,
+    under TABLE/proxies/user/) and return its scores by spec."""
+    import re
+
+    from predictors.proxies.precompute import compute_proxy_table
+    from predictors.proxies.reading import read_scores
+    from predictors.proxies.user import register_user_proxy
+
+    out = {}
+    for spec in specs:
+        register_user_proxy(spec)
+        folder = table.path / "proxies" / "user" / re.sub(r"[^A-Za-z0-9_.-]+", "-", spec).strip("-")
+        batch = manifest["batch"]
+        compute_proxy_table(table, [spec], manifest["init_seeds"], workers=workers, batch_size=batch["size"],
+                            batch_seed=batch["seed"], folder=folder)
+        out |= read_scores(table, folder)[1]
+    return out
 
 
 def report(name: str, manifest: dict[str, Any], figures: list[Any], apart: dict[str, Any], archs: int,

@@ -186,6 +186,9 @@ def generate(
     """
     out = Path(out)
     check_out_folder(out)
+    if config.name != out.name:  # a table is found, loaded and cited by its folder's name
+        raise NasbenchError(f"table name {config.name!r} differs from its folder {out.name!r}: name the folder "
+                            f"after the table (loads refuse a table whose folder has another name)")
     plan: Plan | None = None
     try:
         with stop_on_signals():

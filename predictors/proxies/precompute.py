@@ -45,13 +45,15 @@ def plan_jobs(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], chu
 
 def compute_proxy_table(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], workers: int = 1,
                         chunk_size: int = 256, batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
-                        indices: Sequence[int] | None = None, progress: bool = True) -> Path:
-    """Score what is not on disk yet, then assemble the proxy table; returns its folder."""
+                        indices: Sequence[int] | None = None, progress: bool = True,
+                        folder: Path | None = None) -> Path:
+    """Score what is not on disk yet, then assemble the proxy table in ``folder`` (default
+    ``TABLE/proxies``); returns the folder."""
     from tqdm.auto import tqdm
 
     from nasbench.generator.execute import run_processes
 
-    folder = Path(table.path) / PROXY_DIR
+    folder = Path(folder) if folder is not None else Path(table.path) / PROXY_DIR
     jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices)
     config = {"format": FORMAT, "table": table.name, "table_sha256": table.sha256,
               "jobs": [{**asdict(j), "indices": [j.indices[0], j.indices[-1], len(j.indices)]} for j in jobs]}
@@ -110,8 +112,12 @@ def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
     from nasbench.datasets import load_dataset
     from nasbench.versions import package_versions
     from predictors.proxies import PROXIES, load_proxies
+    from predictors.proxies.user import is_user_spec, register_user_proxy
 
     load_proxies()
+    for name in jobs[0].proxies:
+        if is_user_spec(name):
+            register_user_proxy(name)
     data = pa.concat_tables([pq.read_table(_chunk(folder, job)) for job in jobs]).combine_chunks()
     data = data.sort_by([("init_seed", "ascending"), ("arch_index", "ascending")])
     with atomic_path(folder / DATA) as tmp:

@@ -70,9 +70,13 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
     from nasbench.spaces.nb201 import all_cells
     from nasbench.training import init_worker
     from predictors.proxies import ProxyError, compute, load_proxies
+    from predictors.proxies.user import is_user_spec, register_user_proxy
 
     init_worker(1)
     load_proxies()
+    for name in job.proxies:
+        if is_user_spec(name):
+            register_user_proxy(name)  # a worker process imports the user's file itself
     inputs, targets = _batch(job.dataset, job.split_seed, job.batch_size, job.batch_seed)
     macro = MacroConfig(**{**job.macro, "input_shape": tuple(job.macro["input_shape"])})
     out: dict[str, list] = {name: [] for name in COLUMNS}
