@@ -143,3 +143,21 @@ def test_a_user_proxy_is_scored_on_the_same_batch_and_compared(tiny, tmp_path, c
               if r["proxy"] == "t-params"}
     assert mine and mine == pytest.approx(params)  # sign applied: the same ranking as the parameter count
     assert spec in capsys.readouterr().out
+
+
+def test_nb201_skeleton_scores_on_a_documented_random_batch_without_cifar_files(tiny, capsys):
+    from nasbench.cli import main
+
+    assert main(["proxies", "compute", "--table", str(tiny.path), "--proxies", "t-params", "--seeds", "0",
+                 "--archs", "3", "--macro", "nb201", "--batch-size", "4", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "note: no --cifar10 files: scoring NAS-Bench-201's skeleton on a random batch" in out
+    manifest = json.loads((tiny.path / "proxies-nb201" / "manifest.json").read_text())
+    assert manifest["macro"]["input_shape"] == [3, 32, 32] and manifest["macro"]["cells_per_stage"] == 5
+    assert manifest["batch"]["source"].startswith("random") and manifest["archs"] == 3
+    scores = pq.read_table(tiny.path / "proxies-nb201" / "data" / "scores.parquet").to_pandas()
+    from nasbench.models.config import PRESETS
+    from nasbench.models.costs import count_params
+    from nasbench.spaces.nb201 import all_cells
+
+    assert scores.score.tolist() == [float(count_params(all_cells()[i].ops, PRESETS["nb201"])) for i in range(3)]

@@ -26,6 +26,11 @@ def add_commands(commands: Any) -> None:
     comp.add_argument("--batch-size", type=positive_int, default=64, help="training examples scored (default 64)")
     comp.add_argument("--batch-seed", type=seed_arg, default=0, help="seed of the batch's draw (default 0)")
     comp.add_argument("--archs", type=positive_int, default=None, help="only the first N recorded architectures")
+    comp.add_argument("--macro", choices=["table", "nb201"], default="table",
+                      help="the skeleton scored: the table's own (default), or NAS-Bench-201's C=16, N=5, 3-stage "
+                           "CIFAR network (scores go to TABLE/proxies-nb201/)")
+    comp.add_argument("--cifar10", type=Path, default=None, metavar="DIR",
+                      help="with --macro nb201: CIFAR-10 python batches you have; without it, a documented random batch")
     cor = sub.add_parser("correlate", help="rank correlation of each proxy with the table's accuracies, with intervals")
     cor.add_argument("--table", required=True)
     cor.add_argument("--draws", type=positive_int, default=200, help="bootstrap resamples (default 200)")
@@ -43,6 +48,23 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     return {"list": list_command, "compute": compute_command,
             "correlate": correlate_command}[args.proxies_command](args)
+
+
+def nb201_skeleton(args: argparse.Namespace) -> dict[str, Any]:
+    """compute_proxy_table's arguments for NAS-Bench-201's own skeleton and a CIFAR-10 batch
+    (or, without the files, a random batch, said so)."""
+    import dataclasses
+
+    from nasbench.models.config import PRESETS
+    from predictors.proxies.scoring import RANDOM
+
+    macro = dataclasses.asdict(PRESETS["nb201"])
+    macro["input_shape"] = list(macro["input_shape"])
+    if args.cifar10 is None:
+        print("note: no --cifar10 files: scoring NAS-Bench-201's skeleton on a random batch (standard normal "
+              "3x32x32 images, uniform labels; data-free proxies such as synflow are unaffected)")
+    return {"macro": macro, "dataset": "cifar10" if args.cifar10 else RANDOM,
+            "root": None if args.cifar10 is None else str(args.cifar10)}
 
 
 def list_command(args: argparse.Namespace) -> int:
@@ -73,8 +95,9 @@ def compute_command(args: argparse.Namespace) -> int:
         raise NasbenchError("proxies: none registered")
     table = load_table(args.table, args.tables_dir)
     indices = None if args.archs is None else table.indices[: args.archs]
+    skeleton = {**nb201_skeleton(args), "folder": table.path / "proxies-nb201"} if args.macro == "nb201" else {}
     folder = compute_proxy_table(table, proxies, args.seeds, workers=args.workers, chunk_size=args.chunk_size,
-                                 batch_size=args.batch_size, batch_seed=args.batch_seed, indices=indices)
+                                 batch_size=args.batch_size, batch_seed=args.batch_seed, indices=indices, **skeleton)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     per_arch = seconds_per_arch(manifest)
     print(f"wrote {folder}: {manifest['rows']:,} scores ({manifest['archs']:,} architectures x "

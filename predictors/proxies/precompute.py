@@ -20,7 +20,7 @@ from typing import Any
 
 from nasbench.atomic import atomic_path, atomic_write_text, sha256_file
 from nasbench.errors import NasbenchError
-from predictors.proxies.scoring import COLUMNS, ProxyJob, batch_indices, score_chunk
+from predictors.proxies.scoring import COLUMNS, RANDOM, ProxyJob, batch_indices, score_chunk
 
 PROXY_DIR, MANIFEST, DATA = "proxies", "manifest.json", "data/scores.parquet"
 FORMAT = "nasbench.proxies/1"
@@ -29,24 +29,30 @@ DEFAULT_BATCH, DEFAULT_BATCH_SEED = 64, 0
 
 def plan_jobs(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], chunk_size: int = 256,
               batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
-              indices: Sequence[int] | None = None) -> list[ProxyJob]:
-    """Every chunk of the computation: each recorded architecture (or ``indices``) under each seed."""
+              indices: Sequence[int] | None = None, macro: dict[str, Any] | None = None,
+              dataset: str | None = None, root: str | None = None) -> list[ProxyJob]:
+    """Every chunk of the computation: each recorded architecture (or ``indices``) under each
+    seed; ``macro`` and ``dataset`` (a name, or ``"random"``) replace the table's skeleton and
+    data, as for scoring on NAS-Bench-201's own skeleton."""
     m = table.manifest
-    data, macro = m.dataset, m.generator.get("macro")
+    data, macro = dict(m.dataset), macro or m.generator.get("macro")
+    if dataset is not None:
+        data = {"name": dataset, "split_seed": data.get("split_seed", 0)}
     if not macro:
         raise NasbenchError(f"table {m.name!r}: its manifest records no skeleton (generator.macro); "
                             "proxy tables are computed for generated tables")
     archs = [int(i) for i in (table.indices if indices is None else indices)]
     return [ProxyJob(f"init{seed}-{archs[start]:05d}", tuple(archs[start:start + chunk_size]), int(seed),
                      data["name"], int(data.get("split_seed", 0)), dict(macro), batch_size, batch_seed,
-                     tuple(proxies))
+                     tuple(proxies), root)
             for seed in init_seeds for start in range(0, len(archs), chunk_size)]
 
 
 def compute_proxy_table(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], workers: int = 1,
                         chunk_size: int = 256, batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
                         indices: Sequence[int] | None = None, progress: bool = True,
-                        folder: Path | None = None) -> Path:
+                        folder: Path | None = None, macro: dict[str, Any] | None = None,
+                        dataset: str | None = None, root: str | None = None) -> Path:
     """Score what is not on disk yet, then assemble the proxy table in ``folder`` (default
     ``TABLE/proxies``); returns the folder."""
     from tqdm.auto import tqdm
@@ -54,7 +60,7 @@ def compute_proxy_table(table: Any, proxies: Sequence[str], init_seeds: Sequence
     from nasbench.generator.execute import run_processes
 
     folder = Path(folder) if folder is not None else Path(table.path) / PROXY_DIR
-    jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices)
+    jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices, macro, dataset, root)
     config = {"format": FORMAT, "table": table.name, "table_sha256": table.sha256,
               "jobs": [{**asdict(j), "indices": [j.indices[0], j.indices[-1], len(j.indices)]} for j in jobs]}
     _check_config(folder / "work" / "config.json", config)
@@ -123,7 +129,11 @@ def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
     with atomic_path(folder / DATA) as tmp:
         pq.write_table(data, tmp, compression="zstd")
     first = jobs[0]
-    n_train = len(load_dataset(first.dataset, split_seed=first.split_seed).y_train)
+    if first.dataset == RANDOM:
+        batch = {"source": "random: standard normal inputs and uniform labels from numpy default_rng(seed)"}
+    else:
+        n_train = len(load_dataset(first.dataset, split_seed=first.split_seed, root=first.root).y_train)
+        batch = {"source": "train split", "indices": batch_indices(n_train, first.batch_size, first.batch_seed).tolist()}
     proxy_col, score, seconds = data["proxy"].to_numpy(zero_copy_only=False), data["score"].to_numpy(), \
         data["seconds"].to_numpy()
     errors = data["error"].is_null().to_numpy(zero_copy_only=False)
@@ -141,8 +151,7 @@ def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
         "dataset": {"name": first.dataset, "split_seed": first.split_seed},
         "macro": first.macro, "init_seeds": sorted({j.init_seed for j in jobs}),
         "archs": len({i for j in jobs for i in j.indices}),
-        "batch": {"size": first.batch_size, "seed": first.batch_seed, "split": "train",
-                  "indices": batch_indices(n_train, first.batch_size, first.batch_seed).tolist()},
+        "batch": {"size": first.batch_size, "seed": first.batch_seed, **batch},
         "init": "torch default init under torch.manual_seed(init_seed) in torch.random.fork_rng",
         "proxies": facts, "rows": data.num_rows, "columns": list(COLUMNS),
         "files": [{"path": DATA, "sha256": sha256_file(folder / DATA), "rows": data.num_rows}],

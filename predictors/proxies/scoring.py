@@ -37,6 +37,10 @@ class ProxyJob:
     batch_size: int
     batch_seed: int
     proxies: tuple[str, ...]
+    root: str | None = None  # folder of the dataset's files (CIFAR-10), None: the default
+
+
+RANDOM = "random"  # the dataset name of a documented random batch (no files needed)
 
 
 def batch_indices(n_train: int, batch_size: int, batch_seed: int) -> np.ndarray:
@@ -46,15 +50,28 @@ def batch_indices(n_train: int, batch_size: int, batch_seed: int) -> np.ndarray:
     return np.random.default_rng(batch_seed).choice(n_train, size=batch_size, replace=False)
 
 
+def random_batch(shape: tuple[int, ...], num_classes: int, batch_size: int, batch_seed: int) -> tuple[Any, Any]:
+    """The batch used without data files: standard normal inputs of ``shape`` (per example)
+    and uniform labels, both from ``numpy.random.default_rng(batch_seed)``."""
+    rng = np.random.default_rng(batch_seed)
+    x = rng.standard_normal((batch_size, *shape)).astype(np.float32)
+    return x, rng.integers(num_classes, size=batch_size).astype(np.int64)
+
+
 @lru_cache(maxsize=2)
-def _batch(dataset: str, split_seed: int, batch_size: int, batch_seed: int) -> tuple[Any, Any]:
+def _batch(dataset: str, split_seed: int, batch_size: int, batch_seed: int, shape: tuple[int, ...],
+           num_classes: int, root: str | None) -> tuple[Any, Any]:
     import torch
 
     from nasbench.datasets import load_dataset
 
-    data = load_dataset(dataset, split_seed=split_seed)
-    chosen = batch_indices(len(data.y_train), batch_size, batch_seed)
-    return torch.from_numpy(np.ascontiguousarray(data.x_train[chosen])), torch.from_numpy(data.y_train[chosen])
+    if dataset == RANDOM:
+        x, y = random_batch(shape, num_classes, batch_size, batch_seed)
+    else:
+        data = load_dataset(dataset, split_seed=split_seed, root=root)
+        chosen = batch_indices(len(data.y_train), batch_size, batch_seed)
+        x, y = np.ascontiguousarray(data.x_train[chosen]), data.y_train[chosen]
+    return torch.from_numpy(x), torch.from_numpy(y)
 
 
 def score_chunk(job: ProxyJob) -> dict[str, list]:
@@ -77,7 +94,8 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
     for name in job.proxies:
         if is_user_spec(name):
             register_user_proxy(name)  # a worker process imports the user's file itself
-    inputs, targets = _batch(job.dataset, job.split_seed, job.batch_size, job.batch_seed)
+    inputs, targets = _batch(job.dataset, job.split_seed, job.batch_size, job.batch_seed,
+                             tuple(job.macro["input_shape"]), int(job.macro["num_classes"]), job.root)
     macro = MacroConfig(**{**job.macro, "input_shape": tuple(job.macro["input_shape"])})
     out: dict[str, list] = {name: [] for name in COLUMNS}
     for index in job.indices:
