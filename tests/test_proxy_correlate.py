@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from predictors.proxies.correlate import connected, correlate, precision_at, vote_scores
 from nasbench.spaces.nb201 import OP_ID, op_ids_by_index
+from predictors.proxies.correlate import connected, correlate, precision_at, vote_scores
 
 
 def test_a_perfect_proxy_has_rho_and_tau_one_and_full_precision():

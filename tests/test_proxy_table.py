@@ -79,7 +79,7 @@ def test_every_architecture_seed_and_proxy_is_scored_and_described(tiny):
 def test_a_rerun_scores_nothing_again_and_gives_the_same_table(tiny, monkeypatch):
     folder = compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)
     before = pq.read_table(folder / "data" / "scores.parquet")
-    import predictors.proxies.precompute as precompute
+    from predictors.proxies import precompute
 
     monkeypatch.setattr(precompute, "score_chunk", lambda job: pytest.fail("scored again"))
     again = compute_proxy_table(tiny, list(TEST_PROXIES), [0, 1], chunk_size=5, batch_size=16, progress=False)

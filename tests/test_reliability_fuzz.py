@@ -13,7 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nasbench.cli.args import param_arg
-from nasbench.errors import InvalidArchitectureError, NasbenchError, OutOfDomainError, TableError
+from nasbench.errors import (
+    InvalidArchitectureError,
+    NasbenchError,
+    OutOfDomainError,
+    TableError,
+)
 from nasbench.spaces import get_space
 from nasbench.spaces.nb201 import NUM_CELLS, OPS, NB201Cell
 from nasbench.study import StudyResult, check_params

@@ -48,6 +48,11 @@ def _value(column: str, value: object) -> Callable:
     return apply
 
 
+def _append(path: Path) -> None:
+    with open(path, "ab") as handle:
+        handle.write(b"x")
+
+
 def _truncate(folder, fx) -> None:
     path = folder / "data" / "seed-1.parquet"
     path.write_bytes(path.read_bytes()[:200])
@@ -60,7 +65,7 @@ def _duplicate_row(folder, fx) -> None:
 
 
 FAULTS = {  # name -> (how to break a copy of synth-small, what every refusal says)
-    "checksum": (lambda f, fx: open(f / "data" / "seed-1.parquet", "ab").write(b"x"), "checksum mismatch"),
+    "checksum": (lambda f, fx: _append(f / "data" / "seed-1.parquet"), "checksum mismatch"),
     "missing file": (lambda f, fx: (f / "data" / "seed-1.parquet").unlink(), "missing file data/seed-1.parquet"),
     "truncated parquet": (_truncate, "data/seed-1.parquet is not a readable Parquet file"),
     "manifest not JSON": (lambda f, fx: (f / "manifest.json").write_text("{"), "not valid JSON"),

@@ -82,8 +82,8 @@ def test_budget_arithmetic_cannot_stall_on_a_nan_duration(small_table_dir, copy_
                                                          set_column, monkeypatch):
     """Even a table that got past the load checks (here: they are switched off) cannot make a
     seconds budget loop forever: the oracle refuses a NaN cost."""
-    import nasbench.table.values as values
     from nasbench.oracle import Oracle
+    from nasbench.table import values
 
     folder = _tampered(copy_table, small_table_dir, read_shard, refinalize, set_column, "epoch_seconds",
                        [1.0, 1.0, 1.0, 1.0, 1.0, float("nan")])

@@ -84,7 +84,6 @@ def compute_command(args: argparse.Namespace) -> int:
     from nasbench.table import load_table
     from predictors.proxies import PROXIES, load_proxies
     from predictors.proxies.precompute import compute_proxy_table, seconds_per_arch
-
     from predictors.proxies.user import is_user_spec, register_user_proxy
 
     names = load_proxies()
@@ -120,7 +119,13 @@ def correlate_command(args: argparse.Namespace) -> int:
     from nasbench.spaces.nb201 import op_ids_by_index
     from nasbench.table import load_table
     from predictors.proxies import PROXIES, load_proxies
-    from predictors.proxies.correlate import as_records, connected, correlate, disconnected_group, vote_scores
+    from predictors.proxies.correlate import (
+        as_records,
+        connected,
+        correlate,
+        disconnected_group,
+        vote_scores,
+    )
     from predictors.proxies.reading import read_scores
 
     load_proxies()
@@ -183,9 +188,9 @@ def report(name: str, manifest: dict[str, Any], figures: list[Any], apart: dict[
            draws: int) -> str:
     """The printed table: per proxy, Spearman, Kendall and precision at top-k against test accuracy."""
     seeds = manifest["init_seeds"]
-    lines = [f"{name}: {archs:,} architectures scored, init seeds {seeds}, batch of {manifest['batch']['size']} "
-             f"(mean over init seeds [95% bootstrap interval over architectures, {draws} draws]; "
-             f"+- half the range across init seeds)"]
+    lines = [(f"{name}: {archs:,} architectures scored, init seeds {seeds}, batch of {manifest['batch']['size']} "
+              f"(mean over init seeds [95% bootstrap interval over architectures, {draws} draws]; "
+              f"+- half the range across init seeds)")]
     for target in ("test_acc", "valid_acc"):
         for subset in ("all", "unique", "top-half"):
             rows = [f for f in figures if f.target == target and f.subset == subset]
@@ -199,8 +204,8 @@ def report(name: str, manifest: dict[str, Any], figures: list[Any], apart: dict[
                              f"{f.figures['p@10%'][0]:8.3f} {f.figures['p@1%'][0]:8.3f}  {f.non_finite}")
             if target == "valid_acc":
                 break  # valid: the all-architectures view is enough on screen (the files hold every subset)
-    lines += ["", f"disconnected cells (no input-output path): {apart['cells']}, median test accuracy "
-              f"{apart.get('median_test_acc')}; left out of the figures above"]
+    lines += ["", (f"disconnected cells (no input-output path): {apart['cells']}, median test accuracy "
+                   f"{apart.get('median_test_acc')}; left out of the figures above")]
     return "\n".join(lines)
 
 

@@ -89,7 +89,7 @@ def compute(name: str, model: nn.Module, inputs: torch.Tensor, targets: torch.Te
     grads = {p: (None if p.grad is None else p.grad.detach().clone()) for p in model.parameters()}
     try:
         value = proxy.score(model, inputs, targets, loss or cross_entropy(), torch.Generator().manual_seed(seed))
-    except Exception as exc:  # noqa: BLE001 - reported with the proxy's name, never swallowed
+    except Exception as exc:
         raise ProxyError(f"proxy {name!r}: {type(exc).__name__}: {exc}") from exc
     finally:
         model.load_state_dict(state)

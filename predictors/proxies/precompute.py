@@ -20,7 +20,13 @@ from typing import Any
 
 from nasbench.atomic import atomic_path, atomic_write_text, sha256_file
 from nasbench.errors import NasbenchError
-from predictors.proxies.scoring import COLUMNS, RANDOM, ProxyJob, batch_indices, score_chunk
+from predictors.proxies.scoring import (
+    COLUMNS,
+    RANDOM,
+    ProxyJob,
+    batch_indices,
+    score_chunk,
+)
 
 PROXY_DIR, MANIFEST, DATA = "proxies", "manifest.json", "data/scores.parquet"
 FORMAT = "nasbench.proxies/1"
