@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbench.atomic import sha256_file
 from nasbench.errors import (
     InvalidArchitectureError,
     OutOfDomainError,
@@ -28,6 +27,7 @@ from nasbench.spaces import SPACES, SearchSpace, get_space
 from nasbench.table import arrays
 from nasbench.table.arrays import CachedColumns, RowArrays
 from nasbench.table.columns import CURVE_COLUMNS, SCHEMA_VERSION
+from nasbench.table.files import check_file, read_arrow
 from nasbench.table.manifest import Manifest
 
 if TYPE_CHECKING:
@@ -325,49 +325,13 @@ class Table:
         if self._arrow is None:
             where = f"table {self.name!r}"
             for info in self.manifest.files:  # the files may have changed since the load
-                _check_file(self.path, info, True, where)
-            self._arrow = _read_arrow(self.path, self.manifest, where)
+                check_file(self.path, info, True, where)
+            self._arrow = read_arrow(self.path, self.manifest, where)
         return self._arrow
 
     def to_pandas(self) -> pd.DataFrame:
         """The tidy table as a DataFrame (one row per architecture and seed)."""
         return self.arrow().to_pandas()
-
-
-def _check_file(folder: Path, info: Any, verify: bool, where: str, trusted: list[int] | None = None) -> list[int]:
-    """The file's stamp; raises if it is missing or (``verify``) its sha256 differs from the
-    manifest's, which is not recomputed when the stamp equals ``trusted`` (see arrays)."""
-    stamp = arrays.file_stamp(folder / info.path)
-    if stamp is None:
-        raise TableError(f"{where}: missing file {info.path}")
-    if verify and stamp != trusted and sha256_file(folder / info.path) != info.sha256:
-        raise TableError(f"{where}: checksum mismatch for {info.path} (file changed or corrupt)")
-    return stamp
-
-
-def _read_arrow(folder: Path, manifest: Manifest, where: str) -> pa.Table:
-    """Decode and schema-check every Parquet file of the manifest into one Arrow table."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from nasbench.table.schema import validate_schema
-
-    shards, devices = [], None
-    for info in manifest.files:
-        try:
-            shard = pq.read_table(folder / info.path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise TableError(f"{where}: {info.path} is not a readable Parquet file ({exc})") from None
-        if shard.num_rows != info.rows:
-            raise TableError(f"{where}: {info.path} has {shard.num_rows} rows, manifest says {info.rows}")
-        shard_devices = validate_schema(shard.schema, where=f"{where}, {info.path}")
-        if devices is not None and shard_devices != devices:
-            raise TableError(f"{where}: {info.path} has latency columns {shard_devices}, others {devices}")
-        devices = shard_devices
-        shards.append(shard)
-    if devices != sorted(manifest.latency_devices):
-        raise TableError(f"{where}: latency columns {devices} differ from manifest {manifest.latency_devices}")
-    return pa.concat_tables(shards) if len(shards) > 1 else shards[0]
 
 
 def read_table(folder: str | Path, verify: bool = True) -> Table:
@@ -395,7 +359,7 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
         raise TableError(f"{where}: manifest lists no files")
     cached = arrays.cache_path(manifest, folder)
     trusted = arrays.read_stamps(cached)
-    stamps = {info.path: _check_file(folder, info, verify, where, trusted.get(info.path)) for info in manifest.files}
+    stamps = {info.path: check_file(folder, info, verify, where, trusted.get(info.path)) for info in manifest.files}
     columns = arrays.load(cached) if cached is not None and cached.is_dir() else None
     if columns is not None and columns.shape("arch") == (manifest.rows,):
         if verify and stamps != trusted:
@@ -404,7 +368,7 @@ def read_table(folder: str | Path, verify: bool = True) -> Table:
     from nasbench.table.layout import check_rows, dense_layout
     from nasbench.table.values import check_values
 
-    data = _read_arrow(folder, manifest, where)
+    data = read_arrow(folder, manifest, where)
     rows = arrays.from_arrow(data, manifest.epochs, where)
     check_rows(rows, manifest, space, where)
     check_values(rows, manifest, space.size, where)
