@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import re
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +150,7 @@ def print_curve(table: Table, record: dict[str, Any]) -> pd.DataFrame:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from nasbench.generator.stopping import Stopped, stop_on_signals
     from nasbench.oracle import Budget
     from nasbench.report import anytime_report, plot_anytime
     from nasbench.study import StudyFailed, check_params, run_study
@@ -173,14 +172,14 @@ def run_command(args: argparse.Namespace) -> int:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     saved = ResultKeeper(args.out)
     try:
-        with interrupts_as_exceptions():
+        with stop_on_signals():  # SIGTERM and SIGHUP unwind like Ctrl-C
             result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
                                latency_device=args.latency_device, max_latency=args.max_latency,
                                objective=args.objective, on_seed=saved.keep,
                                timeout=args.timeout)
     except StudyFailed as exc:
         raise NasbenchError(f"{exc}{saved.where(len(seeds))}") from exc
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, Stopped) as exc:
         print(f"nasbench: interrupted{saved.where(len(seeds))}", file=sys.stderr)
         return 128 + getattr(exc, "signum", signal.SIGINT)
     empty = [run.seed for run in result.runs if len(run.trajectory) == 0]
@@ -228,22 +227,6 @@ class ResultKeeper:
         if self.path is None:
             return f" ({self.finished} of {planned} seeds had finished; pass --out to keep finished seeds)"
         return f" (the {self.finished} of {planned} seeds that finished are in {self.path})"
-
-
-@contextlib.contextmanager
-def interrupts_as_exceptions() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt (as Ctrl-C does) while the block runs, so that a
-    terminated run reports what it kept; the exception carries the signal number."""
-    def raise_interrupt(signum: int, _frame: Any) -> None:
-        exc = KeyboardInterrupt(signal.Signals(signum).name)
-        exc.signum = signum  # type: ignore[attr-defined]
-        raise exc
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def open_strategy(args: argparse.Namespace) -> Any:
