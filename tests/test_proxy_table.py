@@ -121,6 +121,11 @@ def test_correlate_writes_figures_for_every_proxy_target_and_subset(tiny, capsys
     assert (tiny.path / "proxies" / "correlation.parquet").is_file()
     assert (tiny.path / "proxies" / "correlation.png").read_bytes()[:4] == b"\x89PNG"
     assert "t-inf" in out and "too few finite scores" in out
+    from nasbench.table.proxy_section import proxy_lines
+
+    section = "\n".join(proxy_lines(tiny.path, tiny.sha256))
+    assert section.startswith("## Zero-cost proxies") and "| t-params |" in section and "| t-inf |" not in section
+    assert proxy_lines(tiny.path, "0" * 64) == []  # figures of another version of the table are not shown
 
 
 def test_a_user_proxy_is_scored_on_the_same_batch_and_compared(tiny, tmp_path, capsys):

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from nasbench.atomic import atomic_path, atomic_write_text
+from nasbench.table.proxy_section import proxy_lines
 from nasbench.table.reader import Table
 
 FIGURE_NAME = "accuracy.png"
@@ -292,6 +293,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         "",
     ]
     lines += _resolution_section(table)
+    lines += proxy_lines(table.path, table.sha256)
     if figures.latency:
         lines += ["## Latency", "", "Median inference latency per architecture (one thread, ms):", "",
                   "| device column | min | median | max |", "|---|---|---|---|"]

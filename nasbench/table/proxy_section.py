@@ -1,0 +1,67 @@
+"""The datasheet's zero-cost proxy section: each proxy's rank correlation on this table (read
+from ``TABLE/proxies/correlation.json``, written by ``nasbench proxies correlate``) beside
+the figures published for NAS-Bench-201 on CIFAR-10."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# Spearman rho over all 15,625 NAS-Bench-201 cells, CIFAR-10 test accuracy, as published
+# (Abdelfattah et al. 2021, "Zero-Cost Proxies for Lightweight NAS", Table 1; #params as
+# reported there and in NAS-Bench-Suite-Zero).
+PUBLISHED_NB201_CIFAR10 = {"synflow": 0.74, "jacob_cov": 0.73, "snip": 0.60, "grad_norm": 0.59,
+                           "grasp": 0.51, "fisher": 0.36, "params": 0.7}
+
+
+def proxy_lines(folder: Path, sha256: str) -> list[str]:
+    """Markdown lines of the section; empty when the table has no (current) correlation file."""
+    path = Path(folder) / "proxies" / "correlation.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if data.get("table_sha256") != sha256:
+        return []
+    rows = _rows(data["figures"])
+    lines = ["## Zero-cost proxies", "",
+             (f"From `nasbench proxies correlate --table {data['table']}`: each proxy's score (sign applied) on "
+              f"the untrained network, init seeds {data['init_seeds']}, against the final test accuracy over the "
+              f"connected cells; mean over init seeds with a 95% bootstrap interval over architectures "
+              f"({data['draws']} draws), and the published NAS-Bench-201 CIFAR-10 Spearman for comparison."), "",
+             "| proxy | Spearman (all) | Kendall (all) | Spearman (unique) | Spearman (top half) | P@10% | P@1% "
+             "| non-finite | NB201 CIFAR-10 (published) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for proxy in sorted(rows, key=lambda p: -rows[p].get(("all", "spearman"), (-2,))[0]):
+        r = rows[proxy]
+        if ("all", "spearman") not in r:
+            continue
+        published = PUBLISHED_NB201_CIFAR10.get(proxy)
+        lines.append(f"| {proxy} | {_cell(r, 'all', 'spearman')} | {_cell(r, 'all', 'kendall')} | "
+                     f"{_cell(r, 'unique', 'spearman')} | {_cell(r, 'top-half', 'spearman')} | "
+                     f"{r[('all', 'p@10%')][0]:.2f} | {r[('all', 'p@1%')][0]:.2f} | {r['non_finite']} | "
+                     f"{'' if published is None else f'{published:.2f}'} |")
+    apart = data.get("disconnected") or {}
+    lines += ["", f"{apart.get('cells', 0):,} cells have no path from input to output; they are left out above "
+              f"and reported in `proxies/correlation.json`.", ""]
+    return lines
+
+
+def _rows(figures: list[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
+    rows: dict[str, dict[Any, Any]] = {}
+    for f in figures:
+        if f["target"] != "test_acc":
+            continue
+        row = rows.setdefault(f["proxy"], {"non_finite": 0})
+        row[(f["subset"], f["statistic"])] = (f["mean"], f["low"], f["high"])
+        if f["subset"] == "all":
+            row["non_finite"] = f["non_finite"]
+    return rows
+
+
+def _cell(row: dict[Any, Any], subset: str, statistic: str) -> str:
+    if (subset, statistic) not in row:
+        return ""
+    mean, low, high = row[(subset, statistic)]
+    return f"{mean:.2f} [{low:.2f}, {high:.2f}]"
