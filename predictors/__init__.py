@@ -1,7 +1,7 @@
 """Learned accuracy predictors (fit/predict on encodings) and zero-cost proxies.
 
-So far: MLPEnsemble (the ensemble of feed-forward nets BANANAS uses); more predictors and
-the zero-cost proxies arrive with their own issue.
+So far: MLPEnsemble (the ensemble of feed-forward nets BANANAS uses), and the zero-cost
+proxies in :mod:`predictors.proxies` (torch is imported only when a proxy is loaded).
 """
 
 from predictors.ensemble import MLPEnsemble

@@ -10,7 +10,7 @@ import importlib
 
 from predictors.proxies.base import PROXIES, Proxy, ProxyError, compute, register
 
-PROXY_MODULES: tuple[str, ...] = ()  # filled as the proxy modules land, e.g. ("gradients", "activations")
+PROXY_MODULES: tuple[str, ...] = ("gradients", "activations", "counts")
 
 
 def load_proxies() -> list[str]:
