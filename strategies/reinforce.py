@@ -102,7 +102,7 @@ class Reinforce(Strategy):
         ema_momentum: float = 0.9,
     ) -> None:
         super().__init__(space, rng, max_epochs, hardware)
-        if space.name != NB201Space.name:  # the space, or a partial table's view of it (SubsetSpace)
+        if getattr(space, "name", None) != NB201Space.name:  # the space, or a partial table's view (SubsetSpace)
             raise NasbenchError(f"space: reinforce needs the nb201 space, got {getattr(space, 'name', space)!r}")
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
                 or not math.isfinite(learning_rate) or learning_rate <= 0:

@@ -152,6 +152,7 @@ def test_verify_finds_a_stamped_file_whose_data_no_longer_matches_the_identity(n
 
 def test_renamed_table_is_flagged_and_restamped_without_a_new_identity(new_table, edit_manifest):
     before = Manifest.read(new_table)
+    new_table = new_table.rename(new_table.with_name("renamed"))  # a table is renamed with its folder
     edit_manifest(new_table, lambda data: data.update(name="renamed"))
     problems = verify_table(read_table(new_table))
     assert len(problems) == 2 and "is stamped as table 'new', its manifest names 'renamed'" in problems[0]

@@ -63,11 +63,12 @@ def test_random_search_never_repeats_and_follows_its_seed(full_table, random_stu
         np.testing.assert_array_equal(indices, strategy_rng.permutation(15_625)[:60])
 
 
-def test_random_search_exhausts_a_small_space(small_table):
-    """On a 200-arch table random search proposes absent architectures: that is a
-    strategy fault, reported as such."""
-    with pytest.raises(StrategyError, match="not in the table"):
-        run_study(RandomSearch, small_table, Budget(queries=50), seeds=[0])
+def test_random_search_walks_the_recorded_cells_of_a_partial_table(small_table):
+    """On a 200-arch table random search draws among the recorded cells (nasbench.spaces.subset),
+    never an absent one, and stops when it has queried all of them."""
+    result = run_study(RandomSearch, small_table, Budget(queries=300), seeds=[0])
+    indices = result.runs[0].trajectory.indices
+    assert len(indices) == 200 and sorted(indices.tolist()) == small_table.indices.tolist()
 
 
 def test_result_metadata(full_table, random_study):
