@@ -33,7 +33,8 @@ def add_commands(commands: Any) -> None:
                       help="with --macro nb201: CIFAR-10 python batches you have; without it, a documented random batch")
     cor = sub.add_parser("correlate", help="rank correlation of each proxy with the table's accuracies, with intervals")
     cor.add_argument("--table", required=True)
-    cor.add_argument("--draws", type=positive_int, default=200, help="bootstrap resamples (default 200)")
+    cor.add_argument("--draws", type=positive_int, default=100,
+                     help="bootstrap resamples (default 100; Kendall's interval uses the first 25)")
     cor.add_argument("--seed", type=seed_arg, default=0, help="seed of the bootstrap (default 0)")
     cor.add_argument("--out", type=Path, default=None,
                      help="folder for correlation.json and .parquet (default: TABLE/proxies/)")
@@ -142,7 +143,7 @@ def correlate_command(args: argparse.Namespace) -> int:
     unique = (table.scalar("trained_as") == np.arange(table.space.size))[scored]
     is_connected = connected(op_ids_by_index())[scored]
     kept = {name: values[:, scored] for name, values in scores.items()}
-    figures = correlate(kept, targets, unique, is_connected, draws=args.draws, seed=args.seed)
+    figures = correlate(kept, targets, unique, is_connected, draws=args.draws, seed=args.seed, progress=True)
     apart = disconnected_group(kept, targets, is_connected)
     print(report(table.name, manifest, figures, apart, int(scored.sum()), args.draws))
     out = args.out or (table.path / "proxies")
