@@ -46,8 +46,10 @@ def test_pooling_averages_noise_away_and_keeps_what_the_model_misses():
 def test_step_timer_times_the_network_as_trained(digits, one_torch_thread):
     time_one = step_timer(TRAIN, digits, steps=3, warmup=0)
     time_one(SKIP_ONLY)
-    dead, skip = min(time_one(DEAD_CONVS) for _ in range(3)), min(time_one(SKIP_ONLY) for _ in range(3))
-    assert dead > 1.1 * skip > 0  # three forward-only convs cost something; the copied seconds hid it
+    # Interleaved pairs, so that a burst of load (or the VM's slow phases) hits both cells alike:
+    # three forward-only convs cost about 1.4x here; the seconds copied from the representative hid it.
+    ratios = [time_one(DEAD_CONVS) / time_one(SKIP_ONLY) for _ in range(11)]
+    assert np.median(ratios) > 1.1
     with pytest.raises(NasbenchError, match="batch_size=512 exceeds"):
         step_timer({**TRAIN, "batch_size": 512}, digits, 3, 0)
     with pytest.raises(NasbenchError, match="steps must be an integer >= 1"):
