@@ -1,4 +1,4 @@
-"""Fixed-length encodings of NB201 cells (onehot, adjacency, path)."""
+"""Fixed-length encodings of NB201 cells (onehot, adjacency, path, graph)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from nasbench.errors import InvalidArchitectureError, UnknownNameError
 from nasbench.spaces.nb201 import NUM_CELLS, OPS, all_cells
 
-WIDTHS = {"onehot": 30, "adjacency": 58, "path": 84}
+WIDTHS = {"onehot": 30, "adjacency": 58, "path": 84, "graph": 120}
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 ALL_CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))  # edge positions of the 4 input->output paths
@@ -42,7 +42,7 @@ def test_onehot_rows_mark_the_op_of_every_edge(space, every_index):
         np.testing.assert_array_equal(row, expected)
 
 
-@pytest.mark.parametrize("kind", ["onehot", "adjacency"])
+@pytest.mark.parametrize("kind", ["onehot", "adjacency", "graph"])
 def test_encodings_that_must_be_injective_are(space, every_index, kind):
     encoded = space.encode(every_index, kind)
     assert len(np.unique(encoded, axis=0)) == NUM_CELLS
@@ -116,3 +116,20 @@ def test_encode_returns_a_copy(space):
     scratch = space.encode([0, 1], "adjacency")
     scratch[:] = 7.0  # the caller may write: the shared per-space cache is untouched
     np.testing.assert_array_equal(space.encode([0, 1], "adjacency"), before)
+
+
+def test_graph_encoding_is_the_adjacency_dag_as_a_matrix_with_vertex_types(space, every_index):
+    vertices, types = space.graph_shape
+    graph = space.encode(every_index, "graph")
+    adjacency = space.encode(every_index, "adjacency")
+    wires = graph[:, : vertices * vertices].reshape(-1, vertices, vertices)
+    upper = np.triu_indices(vertices, k=1)
+    np.testing.assert_array_equal(wires[:, upper[0], upper[1]], adjacency[:, :28])
+    assert not np.tril(wires).any()  # a DAG in topological order: no wire goes back
+    kinds = graph[:, vertices * vertices:].reshape(-1, vertices, types)
+    np.testing.assert_array_equal(kinds.sum(axis=2), 1.0)  # one type per vertex
+    assert kinds[:, 0, 0].all() and kinds[:, -1, -1].all()  # input and output vertices
+    np.testing.assert_array_equal(kinds[:, 1:-1, 1:-1].reshape(-1, 30), adjacency[:, 28:])  # the edge ops
+    conv = space.encode([ALL_CONV], "graph")[0, : vertices * vertices].reshape(vertices, vertices)
+    none = space.encode([ALL_NONE], "graph")[0, : vertices * vertices]
+    assert conv.sum() == 3 + 3 + 4 and not none.any()  # 3 wires out of the input, 3 into the output, 4 inner

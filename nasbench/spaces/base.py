@@ -31,6 +31,9 @@ class SearchSpace(ABC):
     name: str
     size: int | None  # number of architectures, None if not enumerable
     encodings: tuple[str, ...]
+    #: (vertices, vertex types) of the ``graph`` encoding (a flat V x V adjacency, then the
+    #: V x T vertex-type one-hot); None where the space has no graph encoding
+    graph_shape: tuple[int, int] | None = None
     #: indices strategies may propose, ascending; None: all of them (see nasbench.spaces.subset)
     domain: np.ndarray | None = None
 

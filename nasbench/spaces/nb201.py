@@ -214,7 +214,8 @@ class NB201Space(SearchSpace):
     size = NUM_CELLS
     ops = OPS
     edges = EDGES
-    encodings = ("onehot", "adjacency", "path")
+    encodings = ("onehot", "adjacency", "path", "graph")
+    graph_shape = (NUM_EDGES + 2, len(OPS) + 2)  # input, a vertex per edge, output; input, ops, output
 
     def parse(self, text: str) -> NB201Cell:
         return NB201Cell.from_string(text)

@@ -7,6 +7,10 @@
 - ``path``: BANANAS' path encoding (White et al. 2021): one feature per op sequence along
   an input-to-output path (0-3, 0-1-3, 0-2-3, 0-1-2-3). Paths through ``none`` carry
   nothing and are left out, so there are 4 + 4^2 + 4^3 = 84 features.
+- ``graph``: the same 8-vertex DAG for graph networks (GIN): its full 8 x 8 adjacency
+  matrix, row-major (``[i, j] = 1`` for a wire i -> j, wires through ``none`` removed),
+  then each vertex's type one-hot over :data:`GRAPH_TYPES` (input, the 5 ops, output):
+  64 + 8 x 7 = 120 features. :func:`graph_shape` gives (vertices, types).
 
 Every encoding is computed once for the whole space and looked up by index.
 """
@@ -23,6 +27,8 @@ from nasbench.spaces.nb201 import EDGES, NUM_EDGES, OPS, op_ids_by_index
 _NONE = OPS.index("none")
 _PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))  # edge positions along each input->output path
 _REAL_OPS = len(OPS) - 1  # ops a path can carry (all but none)
+GRAPH_TYPES = ("input", *OPS, "output")  # vertex types of the ``graph`` encoding
+GRAPH_VERTICES = NUM_EDGES + 2
 
 
 def _onehot(ids: np.ndarray) -> np.ndarray:
@@ -32,8 +38,9 @@ def _onehot(ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def _adjacency(ids: np.ndarray) -> np.ndarray:
-    size = NUM_EDGES + 2  # input vertex 0, edge vertices 1..6, output vertex 7
+def _wire_matrix(ids: np.ndarray) -> np.ndarray:
+    """(n, 8, 8) adjacency of the op-labelled DAG: input 0, edge vertices 1..6, output 7."""
+    size = GRAPH_VERTICES
     wires = []
     for e, (src, dst) in enumerate(EDGES):
         if src == 0:
@@ -43,18 +50,35 @@ def _adjacency(ids: np.ndarray) -> np.ndarray:
         for f, (src2, _) in enumerate(EDGES):
             if src2 == dst:
                 wires.append((e + 1, f + 1))
-    upper = np.triu_indices(size, k=1)
-    flat_pos = {pair: k for k, pair in enumerate(zip(*upper))}
     alive = ids != _NONE  # (n, 6)
-    adj = np.zeros((len(ids), len(upper[0])), dtype=np.float32)
+    adj = np.zeros((len(ids), size, size), dtype=np.float32)
     for a, b in wires:
         ok = np.ones(len(ids), dtype=bool)
         if 1 <= a <= NUM_EDGES:
             ok &= alive[:, a - 1]
         if 1 <= b <= NUM_EDGES:
             ok &= alive[:, b - 1]
-        adj[:, flat_pos[(a, b)]] = ok
-    return np.concatenate([adj, _onehot(ids)], axis=1)
+        adj[:, a, b] = ok
+    return adj
+
+
+def _adjacency(ids: np.ndarray) -> np.ndarray:
+    upper = np.triu_indices(GRAPH_VERTICES, k=1)
+    return np.concatenate([_wire_matrix(ids)[:, upper[0], upper[1]], _onehot(ids)], axis=1)
+
+
+def _graph(ids: np.ndarray) -> np.ndarray:
+    types = np.zeros((len(ids), GRAPH_VERTICES, len(GRAPH_TYPES)), dtype=np.float32)
+    types[:, 0, 0] = 1.0
+    types[:, -1, -1] = 1.0
+    rows = np.arange(len(ids))[:, None]
+    types[rows, np.arange(1, NUM_EDGES + 1), 1 + ids] = 1.0
+    return np.concatenate([_wire_matrix(ids).reshape(len(ids), -1), types.reshape(len(ids), -1)], axis=1)
+
+
+def graph_shape() -> tuple[int, int]:
+    """(vertices, vertex types) of the ``graph`` encoding."""
+    return GRAPH_VERTICES, len(GRAPH_TYPES)
 
 
 def _path(ids: np.ndarray) -> np.ndarray:
@@ -72,7 +96,7 @@ def _path(ids: np.ndarray) -> np.ndarray:
     return out
 
 
-_BUILDERS = {"onehot": _onehot, "adjacency": _adjacency, "path": _path}
+_BUILDERS = {"onehot": _onehot, "adjacency": _adjacency, "path": _path, "graph": _graph}
 
 
 @functools.lru_cache(maxsize=None)

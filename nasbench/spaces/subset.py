@@ -35,6 +35,7 @@ class SubsetSpace(SearchSpace):
         domain.flags.writeable = False
         self.base = base
         self.name, self.size, self.encodings = base.name, base.size, base.encodings
+        self.graph_shape = base.graph_shape
         self.domain = domain
         self._allowed = np.zeros(base.size or int(domain[-1]) + 1, dtype=bool)
         self._allowed[domain] = True
