@@ -29,6 +29,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 from nasbench.errors import InvalidParameterError
+from predictors.seeding import seed_sequence
 
 
 def _bad(name: str, value: Any, expected: str) -> InvalidParameterError:
@@ -41,22 +42,6 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-
-
-def seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    """A SeedSequence from ``random_state``: None (fresh entropy), an int >= 0, a
-    SeedSequence, or a numpy Generator / RandomState (one integer is drawn from it)."""
-    if random_state is None:
-        return np.random.SeedSequence()
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if _is_int(random_state) and random_state >= 0:
-        return np.random.SeedSequence(int(random_state))
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(int(random_state.integers(2**63)))
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.SeedSequence(int(random_state.randint(2**31)))
-    raise _bad("random_state", random_state, "None, a non-negative int, a SeedSequence or a numpy Generator")
 
 
 class MLPEnsemble(RegressorMixin, BaseEstimator):

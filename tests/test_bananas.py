@@ -177,7 +177,7 @@ def test_stops_when_every_feasible_architecture_is_queried(full_table):
         ("num_parents", 1.5),
         ("acquisition", "pi"),
         ("beta", -1.0),
-        ("encoding", "graph"),
+        ("encoding", "graph2vec"),
         ("n_models", 0),
         ("num_layers", 0),
         ("layer_width", True),
