@@ -11,14 +11,18 @@ from nasbench.errors import InvalidParameterError
 
 
 def seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    """A SeedSequence from ``random_state``: None (fresh entropy), an int >= 0, a
-    SeedSequence, or a numpy Generator / RandomState (one integer is drawn from it)."""
+    """A SeedSequence from ``random_state``: None (fresh entropy), an int >= 0, a non-empty
+    list of ints >= 0, a SeedSequence, or a numpy Generator / RandomState (one integer is
+    drawn from it)."""
     if random_state is None:
         return np.random.SeedSequence()
     if isinstance(random_state, np.random.SeedSequence):
         return random_state
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
         return np.random.SeedSequence(int(random_state))
+    if (isinstance(random_state, (list, tuple)) and random_state
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0 for v in random_state)):
+        return np.random.SeedSequence([int(v) for v in random_state])  # e.g. (split seed, seed, size)
     if isinstance(random_state, np.random.Generator):
         return np.random.SeedSequence(int(random_state.integers(2**63)))
     if isinstance(random_state, np.random.RandomState):
