@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import BaggingRegressor
-from sklearn.utils.validation import check_array, check_is_fitted
-
-from nasbench.errors import InvalidParameterError
+from predictors.validation import check_predict_input
 
 
 class BaggedEnsemble(BaggingRegressor):
@@ -22,10 +20,7 @@ class BaggedEnsemble(BaggingRegressor):
 
     def predict_members(self, X: Any) -> np.ndarray:
         """(n_estimators, n_samples): every member's prediction."""
-        check_is_fitted(self, "estimators_")
-        X = check_array(X)
-        if X.shape[1] != self.n_features_in_:
-            raise InvalidParameterError(f"X: expected {self.n_features_in_} features (as in fit), got {X.shape[1]}")
+        X = check_predict_input(self, X, "estimators_", ensure_all_finite=False)  # as the members allow (xgboost: NaN)
         return np.stack([member.predict(X[:, features]) for member, features
                          in zip(self.estimators_, self.estimators_features_)]).astype(np.float64)
 

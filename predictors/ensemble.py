@@ -26,10 +26,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+from sklearn.utils.validation import check_X_y
 
 from nasbench.errors import InvalidParameterError
 from predictors.seeding import seed_sequence
+from predictors.validation import check_predict_input
 
 
 def _bad(name: str, value: Any, expected: str) -> InvalidParameterError:
@@ -121,16 +122,12 @@ class MLPEnsemble(RegressorMixin, BaseEstimator):
                 )
                 self.estimators_.append(member.fit(X, target))
         self.n_features_in_ = X.shape[1]
+        self.n_iter_ = max(member.n_iter_ for member in self.estimators_)  # epochs of the longest-trained member
         return self
 
     def predict_members(self, X: Any) -> np.ndarray:
         """(n_models, n_samples): every member's prediction, in the units of y."""
-        check_is_fitted(self, "estimators_")
-        X = check_array(X, dtype=(np.float64, np.float32))
-        if X.shape[1] != self.n_features_in_:
-            raise InvalidParameterError(
-                f"X: expected {self.n_features_in_} features (as in fit), got {X.shape[1]}"
-            )
+        X = check_predict_input(self, X, "estimators_", dtype=(np.float64, np.float32))
         out = np.stack([member.predict(X) for member in self.estimators_]).astype(np.float64)
         return out * self.y_scale_ + self.y_mean_
 

@@ -29,11 +29,14 @@ def plot_tau(summary: Sequence[dict[str, Any]], baselines: Sequence[dict[str, An
         ax.plot(x, y, style, marker="o", markersize=3, color=colours(i % 20), label=label)
         ax.fill_between(x, [row[f"{metric}_low"] for row in rows], [row[f"{metric}_high"] for row in rows],
                         color=colours(i % 20), alpha=0.15, linewidth=0)
+    ax.set_xscale("log")
+    sizes = sorted({row["train_size"] for row in summary})
+    ax.set_xticks(sizes, [str(size) for size in sizes])
+    ax.minorticks_off()
     for row in _reference_lines(baselines):
         ax.axhline(row[metric], color="grey", linestyle=":", linewidth=1)
-        ax.annotate(row["label"], (ax.get_xlim()[0], row[metric]), fontsize=7, color="grey",
-                    xytext=(2, 2), textcoords="offset points")
-    ax.set_xscale("log")
+        ax.text(0.01, row[metric], f" {row['label']}", transform=ax.get_yaxis_transform(), fontsize=7,
+                color="dimgrey", va="bottom")
     ax.set_xlabel("training architectures")
     ax.set_ylabel(f"Kendall tau vs test accuracy (held-out cells)" if metric == "kendall" else metric)
     ax.set_title(title, fontsize=10)

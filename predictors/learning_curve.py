@@ -18,10 +18,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import NuSVR
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+from sklearn.utils.validation import check_X_y
 
 from nasbench.errors import InvalidParameterError
 from nasbench.params import number_at_least
+from predictors.validation import check_predict_input
 
 CURVE_FRACTION = 0.25  # the share of epochs observed (Baker et al. report from 25% on)
 
@@ -74,8 +75,5 @@ class LearningCurveSVR(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, in the units of y."""
-        check_is_fitted(self, "svr_")
-        X = check_array(X, dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise InvalidParameterError(f"X: expected {self.n_features_in_} features (as in fit), got {X.shape[1]}")
+        X = check_predict_input(self, X, "svr_", dtype=np.float64)
         return self.svr_.predict(self.scaler_.transform(X)) * self.y_scale_ + self.y_mean_

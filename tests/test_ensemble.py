@@ -140,7 +140,7 @@ def test_clone_of_a_fitted_ensemble_is_unfitted(wave):
 def test_feature_count_must_match_fit(wave):
     X, y = wave
     model = MLPEnsemble(random_state=0, **SMALL).fit(X, y)
-    with pytest.raises(InvalidParameterError, match="X: expected 1 features"):
+    with pytest.raises(InvalidParameterError, match="X has 2 features, but MLPEnsemble is expecting 1 features"):
         model.predict(np.zeros((3, 2)))
 
 
