@@ -19,11 +19,17 @@ NASLib's nets are bigger (20 layers x 20, 500 epochs, lr 0.001, 3 members); the 
 smaller ones are kept here because the ensemble fit is nearly all of the run time.
 Initial architectures are distinct too, and ties in the acquisition value go to the
 higher predicted mean (EI underflows to 0 for candidates far below the incumbent).
+
+``predictor`` swaps the ensemble for any registered predictor of architectures
+(``nasbench predictors list``; e.g. ``--param predictor=xgb``): one with its own spread
+(``gp``, ``bagged-xgb``) is used as it is; one without is bagged ``n_models`` times on
+bootstrap resamples (:class:`predictors.bagging.BaggedEnsemble`). Its encoding is the
+predictor's own unless ``encoding`` is given (the MLP ensemble's: path, as in the paper).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -34,9 +40,6 @@ from nasbench.params import number_at_least, positive_int
 from nasbench.spaces import SearchSpace
 from strategies.base import Strategy
 from strategies.registry import register
-
-if TYPE_CHECKING:
-    from predictors.ensemble import MLPEnsemble
 
 ACQUISITIONS = ("its", "ucb", "ei")
 PATIENCE = 5  # mutation (and sampling) tries per wanted candidate before giving up
@@ -83,7 +86,8 @@ class Bananas(Strategy):
         num_parents: int = 5,
         acquisition: str = "its",
         beta: float = 0.5,
-        encoding: str = "path",
+        encoding: str | None = None,
+        predictor: str = "mlp-ensemble",
         n_models: int = 5,
         num_layers: int = 10,
         layer_width: int = 20,
@@ -99,6 +103,16 @@ class Bananas(Strategy):
             raise NasbenchError(f"acquisition: expected one of {', '.join(ACQUISITIONS)}, got {acquisition!r}")
         self.acquisition = acquisition
         self.beta = number_at_least("beta", beta, 0.0, strict=False)
+        from predictors.registry import PREDICTORS, load_predictors  # a light import: no model library
+
+        load_predictors()
+        self.predictor = predictor
+        spec = PREDICTORS.get(predictor) if isinstance(predictor, str) else None
+        if spec is None or spec.curve:
+            known = ", ".join(name for name in PREDICTORS if not PREDICTORS.get(name).curve)
+            raise NasbenchError(f"predictor: expected one of {known} (a predictor of architectures alone), "
+                                f"got {predictor!r}")
+        encoding = ("path" if predictor == "mlp-ensemble" else spec.encoding) if encoding is None else encoding
         known = tuple(getattr(space, "encodings", ()))
         if encoding not in known:
             raise NasbenchError(f"encoding: {space.name} has encodings {', '.join(known) or 'none'}, got {encoding!r}")
@@ -132,10 +146,14 @@ class Bananas(Strategy):
         self._values.append(float(observation.value))
 
     # -- one round of BO ------------------------------------------------------------------
-    def make_ensemble(self) -> MLPEnsemble:
-        """A fresh ensemble with this run's hyperparameters, seeded from ``self.rng``."""
+    def make_ensemble(self) -> Any:
+        """A fresh predictor with a spread, seeded from ``self.rng``: the MLP ensemble with this
+        run's hyperparameters, another registered predictor that has a spread, or ``n_models``
+        bagged copies of one that has none."""
         from predictors.ensemble import MLPEnsemble
 
+        if self.predictor != "mlp-ensemble":
+            return self._registered_predictor()
         return MLPEnsemble(
             n_models=self.n_models, hidden_layer_sizes=(self.layer_width,) * self.num_layers,
             learning_rate_init=self.learning_rate, max_iter=self.epochs,
@@ -144,6 +162,17 @@ class Bananas(Strategy):
             shuffle=False, random_state=int(self.rng.integers(2**32)),
         )
 
+    def _registered_predictor(self) -> Any:
+        from predictors.registry import PREDICTORS, make_predictor
+
+        seed = int(self.rng.integers(2**32))
+        if PREDICTORS.get(self.predictor).std:
+            return make_predictor(self.predictor, space=self.space, random_state=seed)
+        from predictors.bagging import BaggedEnsemble
+
+        member = make_predictor(self.predictor, space=self.space, random_state=seed)
+        return BaggedEnsemble(estimator=member, n_estimators=self.n_models, random_state=seed % 2**31)
+
     def _next_batch(self) -> list[Any]:
         """Fit the ensemble, score fresh candidates, return the ``batch_size`` best."""
         ensemble = self.make_ensemble().fit(self.space.encode(self._archs, self.encoding), self._values)
@@ -151,7 +180,7 @@ class Bananas(Strategy):
         candidates = self.candidates()
         if not candidates:
             return []
-        mean, std = ensemble.predict_dist(self.space.encode(candidates, self.encoding))
+        mean, std = ensemble.predict(self.space.encode(candidates, self.encoding), return_std=True)
         scores = acquisition_scores(self.acquisition, mean, std, max(self._values), self.rng, self.beta)
         # Ties (e.g. EI underflowing to 0 far below the incumbent) go to the higher mean.
         order = np.lexsort((-mean, -scores))[: self.batch_size]

@@ -87,7 +87,8 @@ class _KnownPredictor:
     def fit(self, X: np.ndarray, y: Any) -> _KnownPredictor:
         return self
 
-    def predict_dist(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, X: np.ndarray, return_std: bool = False) -> Any:
+        assert return_std
         return X @ self.weights, np.full(len(X), self.spread)
 
 
@@ -178,6 +179,8 @@ def test_stops_when_every_feasible_architecture_is_queried(full_table):
         ("acquisition", "pi"),
         ("beta", -1.0),
         ("encoding", "graph2vec"),
+        ("predictor", "xgboostt"),
+        ("predictor", "lcsvr"),
         ("n_models", 0),
         ("num_layers", 0),
         ("layer_width", True),
@@ -200,3 +203,15 @@ def test_beats_random_search_at_150_queries(full_table):
             (("bananas", bananas), ("random", random))}
     print(f"mean regret at 150 queries, 8 seeds: {mean}")
     assert mean["bananas"] < mean["random"]
+
+
+@pytest.mark.parametrize(("predictor", "kind"), [("xgb", "BaggedEnsemble"), ("gp", "GaussianProcessRegressor"),
+                                                 ("bagged-xgb", "BaggedEnsemble")])
+def test_any_registered_predictor_can_drive_the_search(full_table, predictor, kind):
+    """A predictor with a spread is used as it is, one without is bagged; the run is seeded."""
+    strategy = Bananas(full_table.space, np.random.default_rng(0), predictor=predictor)
+    assert type(strategy.make_ensemble()).__name__ == kind and strategy.encoding == "onehot"
+    a = run_once(Bananas, full_table, Budget(queries=30), 5, {"predictor": predictor})
+    b = run_once(Bananas, full_table, Budget(queries=30), 5, {"predictor": predictor})
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert len(set(a.indices.tolist())) == 30
