@@ -125,14 +125,17 @@ def fit_and_score(job: EvaluationJob) -> list[dict[str, Any]]:
                                **job.params)
         x_train = build_features(table, train, job.features, scores)
         start = time.perf_counter()
-        model.fit(x_train, y_fit[train])
+        with warnings.catch_warnings(record=True) as caught:  # counted and recorded, not printed per fit
+            warnings.simplefilter("always")
+            model.fit(x_train, y_fit[train])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         predicted = np.asarray(model.predict(x_test), dtype=np.float64)
         predict_seconds = time.perf_counter() - start
         records.append({"predictor": job.predictor, "label": job.label, "features": job.features.describe(),
                         "train_size": size, "seed": job.seed, **score(predicted, y_score[test]),
-                        "fit_seconds": fit_seconds, "predict_seconds": predict_seconds})
+                        "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
+                        "fit_warnings": len(caught)})
     return records
 
 

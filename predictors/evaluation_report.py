@@ -36,6 +36,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             row[metric], row[f"{metric}_low"], row[f"{metric}_high"] = float(mean[0]), float(low[0]), float(high[0])
         row["fit_seconds"] = float(group["fit_seconds"].mean())
         row["predict_seconds"] = float(group["predict_seconds"].mean())
+        row["fit_warnings"] = int(group["fit_warnings"].sum()) if "fit_warnings" in group else 0
         out.append(row)
     mark_ties(out, frame)
     return out

@@ -48,6 +48,7 @@ class EvaluationPlan:
     split_seed: int = 0
     with_proxies: bool = False  # also fit every predictor with proxy scores as extra features
     encoding: str | None = None  # None: each predictor's own default
+    proxy_folder: str | None = None  # where the proxy scores are (None: TABLE/proxies/)
 
 
 def plan_jobs(table: Any, plan: EvaluationPlan, proxy_names: Sequence[str] = ()) -> tuple[Split, list[EvaluationJob]]:
@@ -57,7 +58,7 @@ def plan_jobs(table: Any, plan: EvaluationPlan, proxy_names: Sequence[str] = ())
 
     candidates = unique_trainings(table)
     if plan.with_proxies:
-        candidates = candidates[np.isin(candidates, scored_everywhere(table))]
+        candidates = candidates[np.isin(candidates, scored_everywhere(table, plan.proxy_folder))]
     split = held_out_split(candidates, plan.test_size, plan.split_seed, max(plan.train_sizes))
     jobs = []
     for name in plan.predictors:
@@ -67,17 +68,18 @@ def plan_jobs(table: Any, plan: EvaluationPlan, proxy_names: Sequence[str] = ())
         if plan.with_proxies:
             variants.append((f"{name}+proxies", FeatureSpec(base.encoding, tuple(proxy_names), base.curve_fraction)))
         for label, features in variants:
-            jobs += [EvaluationJob(plan.table, name, label, features, plan.train_sizes, seed, split)
+            jobs += [EvaluationJob(plan.table, name, label, features, plan.train_sizes, seed, split,
+                                   proxy_folder=plan.proxy_folder if features.proxies else None)
                      for seed in range(plan.seeds)]
     return split, jobs
 
 
-def scored_everywhere(table: Any) -> np.ndarray:
+def scored_everywhere(table: Any, folder: str | None = None) -> np.ndarray:
     """Indices with a score from every proxy under the first init seed (a score is NaN where
     the cell was not scored or the proxy raised; infinite scores count as scored)."""
     from predictors.proxies.reading import read_scores
 
-    _, scores = read_scores(table)
+    _, scores = read_scores(table, Path(folder) if folder else None)
     scored = np.ones(table.space.size, dtype=bool)
     for values in scores.values():
         scored &= ~np.isnan(values[0])
@@ -128,7 +130,8 @@ def _read_done(path: Path, job: EvaluationJob) -> list[dict[str, Any]] | None:
     return data["records"] if data.get("job") == json.loads(json.dumps(job_record(job))) else None
 
 
-def baselines(table: Any, split: Split, proxy_names: Sequence[str], draws: int = 200) -> list[dict[str, Any]]:
+def baselines(table: Any, split: Split, proxy_names: Sequence[str], draws: int = 200,
+              proxy_folder: str | None = None) -> list[dict[str, Any]]:
     """Scores that need no training, on the held-out cells: #params, each proxy (mean over
     init seeds, bootstrap interval over cells), and the oracle (the cells' own mean validation
     accuracy: the ceiling for anything fitted on validation accuracy)."""
@@ -143,7 +146,7 @@ def baselines(table: Any, split: Split, proxy_names: Sequence[str], draws: int =
         from predictors.proxies.reading import read_scores
 
         load_proxies()
-        _, scores = read_scores(table)
+        _, scores = read_scores(table, Path(proxy_folder) if proxy_folder else None)
         for name in proxy_names:
             rows[f"proxy {name}"] = PROXIES.get(name).sign * scores[name][:, test]
     out = []
@@ -180,12 +183,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def require_proxies(table: Any) -> list[str]:
+def require_proxies(table: Any, folder: str | None = None) -> list[str]:
     """The proxies scored for ``table`` (an error naming the command to run if none)."""
     from predictors.proxies.reading import read_scores
 
     try:
-        _, scores = read_scores(table)
+        _, scores = read_scores(table, Path(folder) if folder else None)
     except NasbenchError as exc:
         raise NasbenchError(f"--with-proxies: {exc}") from None
     return sorted(scores)
