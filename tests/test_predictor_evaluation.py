@@ -11,6 +11,7 @@ import pytest
 
 from nasbench.errors import InvalidParameterError
 from nasbench.table import load_table
+from nasbench.table.predictor_section import predictor_lines
 from predictors.evaluation import (
     EvaluationJob,
     fit_and_score,
@@ -55,8 +56,8 @@ def test_score_of_a_perfect_a_reversed_and_a_constant_predictor():
     assert np.isnan(flat["kendall"]) and flat["r2"] < 0
 
 
-def test_evaluate_command_prints_saves_resumes_and_plots(cli, tmp_path):
-    out = tmp_path / "eval"
+def test_evaluate_command_prints_saves_resumes_and_plots(cli, tmp_path, table):
+    out = tmp_path / "predictors"
     args = ("predictors", "evaluate", "--table", "nb201-digits", "--predictors", "xgb", "lcsvr",
             "--train-sizes", "10", "40", "--seeds", "3", "--test-size", "100", "--workers", "1", "--out", str(out))
     status, printed, _ = cli(*args)
@@ -74,6 +75,9 @@ def test_evaluate_command_prints_saves_resumes_and_plots(cli, tmp_path):
     status, again, _ = cli(*args)  # a rerun resumes: nothing is fitted again, the same numbers
     assert status == 0 and {p.name: p.stat().st_mtime_ns for p in (out / "work").iterdir()} == stamps
     pd.testing.assert_frame_equal(pd.read_parquet(out / "evaluation.parquet"), records)
+    section = "\n".join(predictor_lines(tmp_path, table.sha256))  # the datasheet's section reads the same file
+    assert "## Learned predictors" in section and "| xgb | onehot |" in section and "| #params |" in section
+    assert predictor_lines(tmp_path, "another table's sha256") == []
 
 
 def test_bad_arguments_fail_before_any_work(cli, tmp_path):

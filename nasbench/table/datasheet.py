@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from nasbench.atomic import atomic_path, atomic_write_text
+from nasbench.table.predictor_section import predictor_lines
 from nasbench.table.proxy_section import proxy_lines
 from nasbench.table.reader import Table
 
@@ -294,6 +295,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
     ]
     lines += _resolution_section(table)
     lines += proxy_lines(table.path, table.sha256)
+    lines += predictor_lines(table.path, table.sha256)
     if figures.latency:
         lines += ["## Latency", "", "Median inference latency per architecture (one thread, ms):", "",
                   "| device column | min | median | max |", "|---|---|---|---|"]
