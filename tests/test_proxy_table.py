@@ -103,7 +103,43 @@ def test_an_interrupted_run_resumes_where_it_stopped(tiny, tmp_path):
     compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False)
     assert pq.read_table(folder / "data" / "scores.parquet").num_rows == len(ARCHS)
     with pytest.raises(NasbenchError, match="holds proxy scores of another computation"):
-        compute_proxy_table(table, ["t-params"], [0, 1], chunk_size=5, batch_size=16, progress=False)
+        compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=8, progress=False)
+
+
+def test_init_seeds_can_be_added_and_a_subset_assembled(tiny, tmp_path):
+    """A later run adds init seeds to the chunks of an earlier one; a run of fewer seeds
+    reuses theirs and assembles only those (nothing is scored twice)."""
+    import json
+    import shutil
+
+    copy = tmp_path / "tiny-digits"
+    shutil.copytree(tiny.path, copy, ignore=shutil.ignore_patterns("proxies"))
+    table = read_table(copy)
+    folder = compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False)
+    first = {p.name: p.stat().st_mtime_ns for p in (folder / "work").glob("init0-*.parquet")}
+    compute_proxy_table(table, ["t-params"], [0, 1], chunk_size=5, batch_size=16, progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / "work").glob("init0-*.parquet")} == first
+    assert json.loads((folder / "manifest.json").read_text())["init_seeds"] == [0, 1]
+    compute_proxy_table(table, ["t-params"], [1], chunk_size=5, batch_size=16, progress=False)
+    assert json.loads((folder / "manifest.json").read_text())["init_seeds"] == [1]
+    assert pq.read_table(folder / "data" / "scores.parquet").num_rows == len(ARCHS)
+
+
+def test_a_config_of_the_first_format_is_read(tiny, tmp_path):
+    """Work folders written before chunks were recorded one by one (a list of one run's jobs)."""
+    import json
+    import shutil
+
+    copy = tmp_path / "tiny-digits"
+    shutil.copytree(tiny.path, copy, ignore=shutil.ignore_patterns("proxies"))
+    table = read_table(copy)
+    folder = compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False)
+    path = folder / "work" / "config.json"
+    config = json.loads(path.read_text())
+    jobs = [{"name": name, **chunk} for name, chunk in config.pop("chunks").items()]
+    path.write_text(json.dumps({**config, "jobs": jobs}))
+    compute_proxy_table(table, ["t-params"], [0, 1], chunk_size=5, batch_size=16, progress=False)
+    assert "chunks" in json.loads(path.read_text()) and len(json.loads(path.read_text())["chunks"]) == 6
 
 
 def test_correlate_writes_figures_for_every_proxy_target_and_subset(tiny, capsys):

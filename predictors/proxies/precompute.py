@@ -68,7 +68,7 @@ def compute_proxy_table(table: Any, proxies: Sequence[str], init_seeds: Sequence
     folder = Path(folder) if folder is not None else Path(table.path) / PROXY_DIR
     jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices, macro, dataset, root)
     config = {"format": FORMAT, "table": table.name, "table_sha256": table.sha256,
-              "jobs": [{**asdict(j), "indices": [j.indices[0], j.indices[-1], len(j.indices)]} for j in jobs]}
+              "chunks": {j.name: _describe(j) for j in jobs}}
     _check_config(folder / "work" / "config.json", config)
     todo = [job for job in jobs if not _chunk(folder, job).is_file()]
     runner = run_processes(todo, workers, score_chunk) if workers > 1 else ((job, score_chunk(job)) for job in todo)
@@ -84,18 +84,39 @@ def _chunk(folder: Path, job: ProxyJob) -> Path:
     return folder / "work" / f"{job.name}.parquet"
 
 
+def _describe(job: ProxyJob) -> dict[str, Any]:
+    """What decides a chunk's scores (its indices as first, last and count)."""
+    out = {**asdict(job), "indices": [job.indices[0], job.indices[-1], len(job.indices)]}
+    out.pop("name")
+    return out
+
+
 def _check_config(path: Path, config: dict[str, Any]) -> None:
-    """Write the run's config, or refuse to mix its chunks with another run's."""
+    """Record the run's chunks, or refuse to mix them with another computation's.
+
+    A chunk already recorded must be described the same way (table data, proxies, seed,
+    batch, skeleton, indices); new chunks are added, so a later run may add init seeds to
+    the scores of an earlier one and a run of fewer seeds reuses (and assembles) theirs.
+    """
     config = json.loads(json.dumps(config))  # tuples as lists, as read back
+    found = None
     if path.is_file():
         try:
             found = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            found = None
-        if found != config:
+            found = {}
+        if "jobs" in found:  # the first format listed one run's jobs
+            found = {**{k: v for k, v in found.items() if k != "jobs"},
+                     "chunks": {j["name"]: {k: v for k, v in j.items() if k != "name"} for j in found["jobs"]}}
+        recorded = found.get("chunks", {})
+        clash = [name for name, chunk in config["chunks"].items() if name in recorded and recorded[name] != chunk]
+        if ({k: v for k, v in found.items() if k != "chunks"} != {k: v for k, v in config.items() if k != "chunks"}
+                or clash):
             raise NasbenchError(f"{path.parent.parent}: holds proxy scores of another computation (different "
                                 f"table data, proxies, seeds, batch or chunks); move {path.parent} away to start over")
-        return
+        config["chunks"] = {**recorded, **config["chunks"]}
+        if config == found:
+            return
     atomic_write_text(path, json.dumps(config, indent=1, sort_keys=True) + "\n")
 
 
