@@ -109,7 +109,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
                 "versions": package_versions("scikit-learn", "xgboost", "torch", "scipy"),
                 "summary": summary, "baselines": base}
     paths = write_outputs(folder, records, base, manifest)
-    print(f"\nwrote {paths['records']}, {paths['baselines'].name} and {paths['manifest'].name}")
+    print(f"\nwrote {shown(paths['records'])}, {paths['baselines'].name} and {paths['manifest'].name}")
     from nasbench.plotting import have_matplotlib
 
     plot = args.plot or (folder / "kendall.png" if have_matplotlib() else None)
@@ -117,5 +117,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
         from predictors.evaluation_plot import plot_tau
 
         title = f"{table.name}: predictors fitted on validation accuracy, {len(split.test)} held-out cells"
-        print(f"wrote {plot_tau(summary, base, plot, title)}")
+        print(f"wrote {shown(plot_tau(summary, base, plot, title))}")
     return 0
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else as it is."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
