@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,12 +108,36 @@ class EvaluationJob:
 
 def fit_and_score(job: EvaluationJob) -> list[dict[str, Any]]:
     """Fit the job's predictor on each training-set size and score it on the held-out set:
-    one record per size (worker side: loads the table itself)."""
+    one record per size (worker side: loads the table itself). One thread per fit (BLAS and
+    torch): the evaluation parallelises over processes, and BLAS threads stall on a busy machine."""
+    from threadpoolctl import threadpool_limits
+
     from nasbench.table import load_table
-    from predictors.registry import load_predictors, make_predictor
+    from predictors.registry import PREDICTORS, load_predictors, make_predictor
 
     load_predictors()
-    table = load_table(job.table)
+    with threadpool_limits(limits=1), _torch_threads(1 if PREDICTORS.get(job.predictor).torch else None):
+        return _fit_and_score(job, load_table(job.table), make_predictor)
+
+
+@contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``count`` for the block (None: untouched)."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fit_and_score(job: EvaluationJob, table: Any, make_predictor: Any) -> list[dict[str, Any]]:
+    """:func:`fit_and_score` once the thread limits are set."""
     scores = _proxy_scores(table, job) if job.features.proxies else None
     test = job.split.test
     x_test = build_features(table, test, job.features, scores)
