@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nasbench.errors import InvalidArchitectureError, UnknownNameError
 from nasbench.spaces.nb201 import NUM_CELLS, OPS, all_cells
@@ -133,3 +135,26 @@ def test_graph_encoding_is_the_adjacency_dag_as_a_matrix_with_vertex_types(space
     conv = space.encode([ALL_CONV], "graph")[0, : vertices * vertices].reshape(vertices, vertices)
     none = space.encode([ALL_NONE], "graph")[0, : vertices * vertices]
     assert conv.sum() == 3 + 3 + 4 and not none.any()  # 3 wires out of the input, 3 into the output, 4 inner
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(OPS), min_size=6, max_size=6))
+def test_graph_encoding_wires_follow_the_cell(space, ops):
+    """For any cell: a wire joins two op vertices exactly when the first edge ends where the
+    second starts and neither is ``none``; input and output wires likewise; types are the ops."""
+    from nasbench.spaces.nb201 import EDGES, NB201Cell
+
+    vertices, types = space.graph_shape
+    row = space.encode([NB201Cell(tuple(ops))], "graph")[0]
+    wires = row[: vertices * vertices].reshape(vertices, vertices)
+    live = [op != "none" for op in ops]
+    expected = np.zeros((vertices, vertices), dtype=np.float32)
+    for e, (src, dst) in enumerate(EDGES):
+        if live[e]:
+            expected[0, e + 1] = src == 0
+            expected[e + 1, vertices - 1] = dst == 3
+            for f, (src2, _) in enumerate(EDGES):
+                expected[e + 1, f + 1] = live[f] and src2 == dst
+    np.testing.assert_array_equal(wires, expected)
+    kinds = row[vertices * vertices:].reshape(vertices, types)
+    assert [OPS[int(np.argmax(k)) - 1] for k in kinds[1:-1]] == list(ops)
