@@ -1,9 +1,14 @@
 """Learned accuracy predictors (fit/predict on encodings) and zero-cost proxies.
 
-So far: MLPEnsemble (the ensemble of feed-forward nets BANANAS uses), and the zero-cost
-proxies in :mod:`predictors.proxies` (torch is imported only when a proxy is loaded).
+Predictors are registered by name (:mod:`predictors.registry`, the built-ins in
+:mod:`predictors.catalog`): ``make_predictor("xgb", random_state=0)`` gives an unfitted
+scikit-learn style estimator, :func:`predictors.encoder.make_arch_predictor` one that fits
+on architectures directly, and :mod:`predictors.evaluation` the protocol that compares
+them. The zero-cost proxies are in :mod:`predictors.proxies` (torch is imported only when
+a proxy is loaded).
 """
 
 from predictors.ensemble import MLPEnsemble
+from predictors.registry import PREDICTORS, PredictorSpec, load_predictors, make_predictor
 
-__all__ = ["MLPEnsemble"]
+__all__ = ["MLPEnsemble", "PREDICTORS", "PredictorSpec", "load_predictors", "make_predictor"]

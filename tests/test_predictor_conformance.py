@@ -177,3 +177,20 @@ def test_own_estimators_pass_scikit_learns_checks(estimator):
                               expected_failed_checks=EXPECTED_FAILURES.get(type(estimator).__name__, {}))
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
     assert not failed and len(results) > 40
+
+
+def test_a_pipeline_fits_on_architectures_directly(table):
+    """Strings, indices and architecture objects go in; the same predictions as on encodings."""
+    from predictors.encoder import make_arch_predictor
+
+    space = table.space
+    strings = [space.to_string(space.from_index(i)) for i in range(0, 15625, 50)]
+    y = table.final("valid_acc")[::50]
+    model = make_arch_predictor("xgb", space, random_state=3).fit(strings, y)
+    direct = make_predictor("xgb", random_state=3).fit(space.encode(strings, "onehot"), y)
+    queries = [7, space.from_index(8), space.to_string(space.from_index(9))]
+    np.testing.assert_array_equal(model.predict(queries), direct.predict(space.encode([7, 8, 9], "onehot")))
+    with pytest.raises(InvalidParameterError, match="encoding: .*'word2vec'"):
+        make_arch_predictor("xgb", space, encoding="word2vec").fit(strings, y)
+    with pytest.raises(InvalidParameterError, match="learning curves"):
+        make_arch_predictor("lcsvr", space)
