@@ -17,7 +17,6 @@ loss is the squared error: ``MLPRegressor`` has no mean-absolute-error loss (the
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -28,21 +27,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.utils.validation import check_X_y
 
-from nasbench.errors import InvalidParameterError
 from predictors.seeding import seed_sequence
-from predictors.validation import check_predict_input
-
-
-def _bad(name: str, value: Any, expected: str) -> InvalidParameterError:
-    return InvalidParameterError(f"{name}: expected {expected}, got {value!r}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+from predictors.validation import bad_value, check_predict_input, is_int, is_number
 
 
 class MLPEnsemble(RegressorMixin, BaseEstimator):
@@ -76,26 +62,26 @@ class MLPEnsemble(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> tuple[int, ...]:
-        if not _is_int(self.n_models) or self.n_models < 1:
-            raise _bad("n_models", self.n_models, "an integer >= 1")
+        if not is_int(self.n_models) or self.n_models < 1:
+            raise bad_value("n_models", self.n_models, "an integer >= 1")
         sizes = self.hidden_layer_sizes
-        if _is_int(sizes):
+        if is_int(sizes):
             sizes = (sizes,)
         if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) == 0
-                or not all(_is_int(s) and s >= 1 for s in sizes)):
-            raise _bad("hidden_layer_sizes", self.hidden_layer_sizes, "a non-empty sequence of integers >= 1")
-        if not _is_number(self.learning_rate_init) or self.learning_rate_init <= 0:
-            raise _bad("learning_rate_init", self.learning_rate_init, "a number > 0")
-        if not _is_int(self.max_iter) or self.max_iter < 1:
-            raise _bad("max_iter", self.max_iter, "an integer >= 1")
-        if self.batch_size != "auto" and not (_is_int(self.batch_size) and self.batch_size >= 1):
-            raise _bad("batch_size", self.batch_size, "'auto' or an integer >= 1")
-        if not _is_number(self.alpha) or self.alpha < 0:
-            raise _bad("alpha", self.alpha, "a number >= 0")
-        if not _is_number(self.tol) or self.tol < 0:
-            raise _bad("tol", self.tol, "a number >= 0")
+                or not all(is_int(s) and s >= 1 for s in sizes)):
+            raise bad_value("hidden_layer_sizes", self.hidden_layer_sizes, "a non-empty sequence of integers >= 1")
+        if not is_number(self.learning_rate_init) or self.learning_rate_init <= 0:
+            raise bad_value("learning_rate_init", self.learning_rate_init, "a number > 0")
+        if not is_int(self.max_iter) or self.max_iter < 1:
+            raise bad_value("max_iter", self.max_iter, "an integer >= 1")
+        if self.batch_size != "auto" and not (is_int(self.batch_size) and self.batch_size >= 1):
+            raise bad_value("batch_size", self.batch_size, "'auto' or an integer >= 1")
+        if not is_number(self.alpha) or self.alpha < 0:
+            raise bad_value("alpha", self.alpha, "a number >= 0")
+        if not is_number(self.tol) or self.tol < 0:
+            raise bad_value("tol", self.tol, "a number >= 0")
         if not isinstance(self.shuffle, (bool, np.bool_)):
-            raise _bad("shuffle", self.shuffle, "True or False")
+            raise bad_value("shuffle", self.shuffle, "True or False")
         return tuple(int(s) for s in sizes)
 
     def fit(self, X: Any, y: Any) -> MLPEnsemble:

@@ -38,7 +38,7 @@ def plot_tau(summary: Sequence[dict[str, Any]], baselines: Sequence[dict[str, An
         ax.text(0.01, row[metric], f" {row['label']}", transform=ax.get_yaxis_transform(), fontsize=7,
                 color="dimgrey", va="bottom")
     ax.set_xlabel("training architectures")
-    ax.set_ylabel(f"Kendall tau vs test accuracy (held-out cells)" if metric == "kendall" else metric)
+    ax.set_ylabel("Kendall tau vs test accuracy (held-out cells)" if metric == "kendall" else metric)
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="lower right")

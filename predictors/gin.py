@@ -24,7 +24,6 @@ a fitted estimator pickles and clones without torch.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -33,20 +32,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 from nasbench.errors import InvalidParameterError
 from predictors.seeding import int_seed
+from predictors.validation import bad_value, is_int, is_number
 
 LOSSES = ("mse", "pairwise", "mse+pairwise")
-
-
-def _bad(name: str, value: Any, expected: str) -> InvalidParameterError:
-    return InvalidParameterError(f"{name}: expected {expected}, got {value!r}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def _is_bool(value: Any) -> bool:
@@ -113,19 +101,19 @@ class GINPredictor(RegressorMixin, BaseEstimator):
         for name, low in (("n_nodes", 1), ("n_types", 1), ("hidden", 1), ("layers", 1), ("epochs", 1),
                           ("batch_size", 1)):
             value = getattr(self, name)
-            if not _is_int(value) or value < low:
-                raise _bad(name, value, f"an integer >= {low}")
+            if not is_int(value) or value < low:
+                raise bad_value(name, value, f"an integer >= {low}")
         for name in ("bidirectional", "jumping"):
             if not _is_bool(getattr(self, name)):
-                raise _bad(name, getattr(self, name), "True or False")
-        if not _is_number(self.learning_rate) or self.learning_rate <= 0:
-            raise _bad("learning_rate", self.learning_rate, "a number > 0")
-        if not _is_number(self.weight_decay) or self.weight_decay < 0:
-            raise _bad("weight_decay", self.weight_decay, "a number >= 0")
+                raise bad_value(name, getattr(self, name), "True or False")
+        if not is_number(self.learning_rate) or self.learning_rate <= 0:
+            raise bad_value("learning_rate", self.learning_rate, "a number > 0")
+        if not is_number(self.weight_decay) or self.weight_decay < 0:
+            raise bad_value("weight_decay", self.weight_decay, "a number >= 0")
         if self.loss not in LOSSES:
-            raise _bad("loss", self.loss, f"one of {', '.join(LOSSES)}")
+            raise bad_value("loss", self.loss, f"one of {', '.join(LOSSES)}")
         if not isinstance(self.device, str) or self.device.split(":")[0] not in ("cpu", "cuda"):
-            raise _bad("device", self.device, "'cpu', 'cuda' or 'cuda:N'")
+            raise bad_value("device", self.device, "'cpu', 'cuda' or 'cuda:N'")
 
     def _check_width(self, width: int) -> int:
         """The number of global features after the graph columns of a row ``width`` wide."""
@@ -142,7 +130,7 @@ class GINPredictor(RegressorMixin, BaseEstimator):
             import torch
 
             if not torch.cuda.is_available():
-                raise _bad("device", self.device, "'cpu' (torch sees no CUDA device here)")
+                raise bad_value("device", self.device, "'cpu' (torch sees no CUDA device here)")
 
     def fit(self, X: Any, y: Any) -> GINPredictor:
         """Train the network on (X, standardised y); returns self."""

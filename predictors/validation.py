@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -19,3 +20,18 @@ def check_predict_input(estimator: Any, X: Any, fitted: str, **check: Any) -> np
         raise InvalidParameterError(f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
                                     f"{estimator.n_features_in_} features as input (as in fit)")
     return X
+
+
+def bad_value(name: str, value: Any, expected: str) -> InvalidParameterError:
+    """The error for hyperparameter ``name``: what was expected and what was given."""
+    return InvalidParameterError(f"{name}: expected {expected}, got {value!r}")
+
+
+def is_int(value: Any) -> bool:
+    """An integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A finite real number, not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isfinite(value))
