@@ -20,15 +20,17 @@ def plot_tau(summary: Sequence[dict[str, Any]], baselines: Sequence[dict[str, An
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
     labels = sorted({row["label"] for row in summary})
-    colours = plt.get_cmap("tab20")
-    for i, label in enumerate(labels):
+    bases = sorted({label.removesuffix("+proxies") for label in labels})  # a colour per predictor
+    palette = plt.get_cmap("tab10")
+    for label in labels:
+        colour = palette(bases.index(label.removesuffix("+proxies")) % 10)
         rows = sorted((row for row in summary if row["label"] == label), key=lambda row: row["train_size"])
         x = np.array([row["train_size"] for row in rows])
         y = np.array([row[metric] for row in rows])
         style = "--" if label.endswith("+proxies") else "-"
-        ax.plot(x, y, style, marker="o", markersize=3, color=colours(i % 20), label=label)
+        ax.plot(x, y, style, marker="o", markersize=3, color=colour, label=label)
         ax.fill_between(x, [row[f"{metric}_low"] for row in rows], [row[f"{metric}_high"] for row in rows],
-                        color=colours(i % 20), alpha=0.15, linewidth=0)
+                        color=colour, alpha=0.15, linewidth=0)
     ax.set_xscale("log")
     sizes = sorted({row["train_size"] for row in summary})
     ax.set_xticks(sizes, [str(size) for size in sizes])
