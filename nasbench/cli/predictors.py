@@ -29,6 +29,8 @@ def add_commands(commands: Any) -> None:
     ev.add_argument("--encoding", default=None, help="one encoding for all (default: each predictor's own)")
     ev.add_argument("--with-proxies", action="store_true",
                     help="also fit each predictor with the table's zero-cost proxy scores as extra features")
+    ev.add_argument("--proxy-scores", type=Path, default=None, metavar="DIR",
+                    help="with --with-proxies: the proxy table to read (default: TABLE/proxies/; e.g. TABLE/proxies-nb201/)")
     ev.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
                     help="a hyperparameter for the (single) predictor evaluated, e.g. max_depth=4")
     ev.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="processes (default: all cores)")
@@ -85,9 +87,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if params:
         make_predictor(names[0], space=table.space, **params)  # unknown hyperparameters fail before any work
     sizes = check_sizes(args.train_sizes or (10, 20, 50, 100, 200, 400, 1000))
+    proxy_folder = None if args.proxy_scores is None else str(args.proxy_scores.resolve())
+    if proxy_folder and not args.with_proxies:
+        raise NasbenchError("--proxy-scores: only read with --with-proxies")
     plan = EvaluationPlan(str(table.path), names, sizes, args.seeds, args.test_size, args.split_seed,
-                          args.with_proxies, args.encoding)
-    proxy_names = require_proxies(table) if args.with_proxies else []
+                          args.with_proxies, args.encoding, proxy_folder)
+    proxy_names = require_proxies(table, proxy_folder) if args.with_proxies else []
     split, jobs = plan_jobs(table, plan, proxy_names)
     jobs = [dataclasses.replace(job, params=params) for job in jobs]
     folder = args.out or Path(table.path) / FOLDER
@@ -97,7 +102,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     with tqdm(total=len(jobs), desc="predictor fits", unit="job") as bar:
         records = run_evaluation(jobs, folder, args.workers, progress=lambda done, total: bar.update(done))
     summary = summarize(records)
-    base = baselines(table, split, proxy_names)
+    base = baselines(table, split, proxy_names, proxy_folder=proxy_folder)
     for lines in (tau_table(summary), detail_table(summary, max(sizes)), baseline_table(base)):
         print()
         print("\n".join(lines))
