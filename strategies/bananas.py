@@ -29,6 +29,7 @@ predictor's own unless ``encoding`` is given (the MLP ensemble's: path, as in th
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -175,7 +176,11 @@ class Bananas(Strategy):
 
     def _next_batch(self) -> list[Any]:
         """Fit the ensemble, score fresh candidates, return the ``batch_size`` best."""
-        ensemble = self.make_ensemble().fit(self.space.encode(self._archs, self.encoding), self._values)
+        from sklearn.exceptions import ConvergenceWarning  # scikit-learn loads only when BANANAS fits
+
+        with warnings.catch_warnings():  # a kernel parameter at its bound, an MLP at max_iter: not faults
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ensemble = self.make_ensemble().fit(self.space.encode(self._archs, self.encoding), self._values)
         self.rounds += 1
         candidates = self.candidates()
         if not candidates:
