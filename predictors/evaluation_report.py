@@ -97,11 +97,11 @@ def detail_table(summary: Sequence[dict[str, Any]], size: int) -> list[str]:
     if not rows:
         return []
     width = max(len(row["label"]) for row in rows) + 2
-    head = "".join(f"{name:>20}" for name in METRICS)
+    head = "".join(f"{name:>22}" for name in METRICS)
     lines = [f"at {size} training architectures ({rows[0]['seeds']} seeds; 95% intervals):",
              f"{'':<{width}}{head}{'fit s':>9}{'predict s':>11}"]
     for row in rows:
-        cells = "".join(f"{row[m]:>6.3f} [{row[m + '_low']:.2f}, {row[m + '_high']:.2f}]".rjust(20) for m in METRICS)
+        cells = "".join(_interval_cell(row, m) for m in METRICS)
         lines.append(f"{row['label']:<{width}}{cells}{row['fit_seconds']:>9.2f}{row['predict_seconds']:>11.3f}")
     return lines
 
@@ -113,11 +113,15 @@ def baseline_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     width = max(len(row["label"]) for row in rows) + 2
     names = ("kendall", "spearman", "p@10%", "p@1%")
     lines = ["no training, on the same held-out cells (95% bootstrap interval over cells):",
-             f"{'':<{width}}" + "".join(f"{name:>20}" for name in names)]
+             f"{'':<{width}}" + "".join(f"{name:>22}" for name in names)]
     for row in sorted(rows, key=lambda row: -np.nan_to_num(row["kendall"])):
-        lines.append(f"{row['label']:<{width}}" + "".join(
-            f"{row[n]:>6.3f} [{row[n + '_low']:.2f}, {row[n + '_high']:.2f}]".rjust(20) for n in names))
+        lines.append(f"{row['label']:<{width}}" + "".join(_interval_cell(row, n) for n in names))
     return lines
+
+
+def _interval_cell(row: dict[str, Any], metric: str) -> str:
+    """``mean [low, high]`` right-aligned in 22 columns, a space apart even when negative."""
+    return f" {row[metric]:.3f} [{row[metric + '_low']:.2f}, {row[metric + '_high']:.2f}]".rjust(22)
 
 
 def _order(summary: Sequence[dict[str, Any]], label: str, metric: str) -> tuple[float, str]:
