@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nasbench.errors import NasbenchError
 
 
 def positive_int(text: str) -> int:

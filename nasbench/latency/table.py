@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nasbench.atomic import atomic_write_text
-from nasbench.errors import NasbenchError, OutOfDomainError
+from nasbench.errors import OutOfDomainError
 from nasbench.generator.assemble import LATENCY_DIR, WORK_DIR
 from nasbench.timing import TimingProtocol, run_protocol
 
