@@ -232,7 +232,7 @@ class StudyResult:
             raise NasbenchError(f"result file {path}: format {found!r} is not {RESULT_FORMAT!r}")
         try:
             return cls._from_dict(data)
-        except (KeyError, TypeError, ValueError, InvalidBudgetError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError, InvalidBudgetError) as exc:  # e.g. 2**31 epochs
             what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise NasbenchError(f"result file {path}: malformed ({what})") from None
 

@@ -131,6 +131,17 @@ def test_any_damaged_result_file_loads_or_is_one_error(valid_result, tmp_path):
     check()
 
 
+@pytest.mark.parametrize("field", ["epochs", "indices", "trials"])
+def test_an_integer_too_large_for_its_column_is_one_error(valid_result, tmp_path, field):
+    """Found by the fuzz test above: epochs of 2**31 overflowed int32 as a raw OverflowError."""
+    doc = copy.deepcopy(valid_result)
+    doc["runs"][0][field] = [2**31 if field == "epochs" else 2**63] * len(doc["runs"][0][field])
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(NasbenchError, match="malformed"):
+        StudyResult.load(path)
+
+
 def test_any_damaged_manifest_loads_or_is_one_error(small_table):
     valid = json.loads(small_table.manifest.to_json())
     files = valid["files"]
