@@ -143,7 +143,6 @@ def test_predict_on_other_width_names_X(fitted, nb201):
         fitted.predict(np.c_[nb201["X_test"], nb201["y_test"]])
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="no CUDA build checked there")
 def test_cuda_when_asked(nb201):
     import torch
 

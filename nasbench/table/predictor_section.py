@@ -4,9 +4,10 @@ evaluation.json``, written by ``nasbench predictors evaluate``), beside publishe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from nasbench.table.derived import current_json
 
 # Published figures the issue names (other spaces and data: context, not a like-for-like target).
 PUBLISHED = [
@@ -20,12 +21,8 @@ SHOWN_SIZES = (20, 100, 400, 1000)
 
 def predictor_lines(folder: Path, sha256: str) -> list[str]:
     """Markdown lines of the section; empty when the table has no (current) evaluation."""
-    path = Path(folder) / "predictors" / "evaluation.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if data.get("table_sha256") != sha256:
+    data = current_json(Path(folder) / "predictors" / "evaluation.json", sha256)
+    if data is None:
         return []
     summary = data["summary"]
     sizes = [s for s in SHOWN_SIZES if any(row["train_size"] == s for row in summary)]

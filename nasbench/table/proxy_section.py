@@ -4,9 +4,10 @@ the figures published for NAS-Bench-201 on CIFAR-10."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from nasbench.table.derived import current_json
 
 # Spearman rho over all 15,625 NAS-Bench-201 cells, CIFAR-10 test accuracy, as published
 # (Abdelfattah et al. 2021, "Zero-Cost Proxies for Lightweight NAS", Table 1; #params as
@@ -17,12 +18,8 @@ PUBLISHED_NB201_CIFAR10 = {"synflow": 0.74, "jacob_cov": 0.73, "snip": 0.60, "gr
 
 def proxy_lines(folder: Path, sha256: str) -> list[str]:
     """Markdown lines of the section; empty when the table has no (current) correlation file."""
-    path = Path(folder) / "proxies" / "correlation.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if data.get("table_sha256") != sha256:
+    data = current_json(Path(folder) / "proxies" / "correlation.json", sha256)
+    if data is None:
         return []
     rows = _rows(data["figures"])
     lines = ["## Zero-cost proxies", "",
