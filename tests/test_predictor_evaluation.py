@@ -87,8 +87,8 @@ def test_bad_arguments_fail_before_any_work(cli, tmp_path):
     status, _, err = cli("predictors", "evaluate", "--table", "nb201-digits", "--predictors", "nope")
     assert status == 2 and "unknown predictor 'nope'" in err
     status, _, err = cli("predictors", "evaluate", "--table", "nb201-digits", "--with-proxies",
-                         "--out", str(tmp_path))
-    assert status == 2 and "nasbench proxies compute" in err
+                         "--proxy-scores", str(tmp_path / "no-scores"), "--out", str(tmp_path))
+    assert status == 2 and "nasbench proxies compute" in err and not any(tmp_path.iterdir())
 
 
 def test_a_better_predictor_is_ranked_and_a_tie_is_called_a_tie(table):
