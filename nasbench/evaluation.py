@@ -22,8 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from typing import Any
+
+from nasbench.benchmarks import Benchmark, as_benchmark
+from nasbench.hardware import HardwareView
 from nasbench.oracle import Trajectory
-from nasbench.table.reader import Table
 
 
 @dataclass(frozen=True)
@@ -51,21 +54,36 @@ def incumbent_positions(values: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(np.where(improved, np.arange(len(values)), 0))
 
 
-def regret_curve(table: Table, trajectory: Trajectory, feasible: np.ndarray | None = None) -> RegretCurve:
-    """Regret of a trajectory against the table's best final test accuracy (among the
-    ``feasible`` indices, a (size,) bool mask, under a latency limit)."""
-    test = table.final("test_acc").astype(np.float64)
-    if feasible is None:
-        best = float(np.nanmax(test))
-        incumbents = trajectory.indices[incumbent_positions(trajectory.values)]
-        return RegretCurve(trajectory.elapsed, incumbents, best - test[incumbents])
-    best = float(np.nanmax(np.where(feasible, test, np.nan)))
-    ok = feasible[trajectory.indices]
-    values = np.where(ok, trajectory.values, -np.inf)
-    positions = incumbent_positions(values)
+def queried(benchmark: Benchmark, trajectory: Trajectory) -> np.ndarray | tuple[str, ...]:
+    """The trajectory's architectures as the benchmark takes them: indices in an enumerable
+    space (fast look-ups), canonical strings otherwise."""
+    if benchmark.space.size is not None and (len(trajectory.indices) == 0 or trajectory.indices.min() >= 0):
+        return trajectory.indices
+    return trajectory.archs
+
+
+def feasible_queries(hardware: HardwareView, archs: np.ndarray | tuple[str, ...]) -> np.ndarray:
+    """(queries,) bool: which queried architectures meet ``hardware``'s latency limit."""
+    if isinstance(archs, np.ndarray):
+        return hardware.feasible_mask()[archs]
+    return np.fromiter(map(hardware.feasible, archs), dtype=bool, count=len(archs))
+
+
+def regret_curve(benchmark: Benchmark | Any, trajectory: Trajectory, hardware: HardwareView | None = None) -> RegretCurve:
+    """Regret of a trajectory against the benchmark's best final test accuracy (a table or
+    a surrogate; under the latency limit of a constrained ``hardware`` view, the best feasible)."""
+    benchmark = as_benchmark(benchmark)
+    archs = queried(benchmark, trajectory)
+    test = np.asarray(benchmark.test_accuracy(archs), dtype=np.float64)
+    best = benchmark.best_test_accuracy(hardware)
+    if hardware is None or not hardware.constrained:
+        positions = incumbent_positions(trajectory.values)
+        return RegretCurve(trajectory.elapsed, trajectory.indices[positions], best - test[positions])
+    ok = feasible_queries(hardware, archs)
+    positions = incumbent_positions(np.where(ok, trajectory.values, -np.inf))
     found = ok[positions]
     incumbents = np.where(found, trajectory.indices[positions], -1)
-    regret = np.where(found, best - test[np.maximum(incumbents, 0)], best)
+    regret = np.where(found, best - test[positions], best)
     return RegretCurve(trajectory.elapsed, incumbents, regret)
 
 

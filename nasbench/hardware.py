@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nasbench.errors import InvalidBudgetError
-from nasbench.spaces import SearchSpace
-from nasbench.table.reader import Table
+from nasbench.spaces.base import SearchSpace
+
+if TYPE_CHECKING:  # strategies import this module: it must not pull in table I/O
+    from nasbench.table.reader import Table
 
 
 @dataclass(frozen=True, eq=False)

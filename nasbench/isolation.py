@@ -37,6 +37,7 @@ from typing import Any
 import nasbench
 from nasbench.channel import ChannelClosed, ProtocolError, recv_json, send_pickle
 from nasbench.errors import InvalidParameterError, NasbenchError, StrategyError, UnknownNameError
+from nasbench.benchmarks import Benchmark
 from nasbench.oracle import Oracle
 from nasbench.sandbox import deny_paths, sandbox_plan
 from nasbench.strategy_calls import STOP, fault_message, malformed_message, timeout_message
@@ -59,7 +60,7 @@ class _NoTable(pickle.Pickler):
     """Refuses to send a table or an oracle to the child, whatever holds a reference to one."""
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, (Table, Oracle)):
+        if isinstance(obj, (Table, Oracle, Benchmark)):
             raise NasbenchError(f"isolation: a {type(obj).__name__} must never reach the strategy's process")
         return NotImplemented
 

@@ -6,7 +6,7 @@ front and bounded by a reference point; in two dimensions it is exact in O(n log
 one sort (as in Fonseca, Paquete & Lopez-Ibanez 2006, the 2-D base case). Protocol of a
 run, as single-objective regret (:mod:`nasbench.evaluation`): the front *found* after t
 queries is chosen by the validation accuracy the oracle returned, and scored afterwards
-with the table's final test accuracy (mean over seeds). Test accuracy is used only here.
+with the benchmark's final test accuracy (mean over seeds). Test accuracy is used only here.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from nasbench.benchmarks import Benchmark, as_benchmark
 from nasbench.errors import NasbenchError
 from nasbench.evaluation import RegretCurve
 from nasbench.oracle import Trajectory
-from nasbench.table.reader import Table
 
 #: Reference point in normalised objectives: accuracy 0 and the table's slowest latency.
 REFERENCE = (0.0, 1.0)
@@ -73,13 +73,15 @@ def hypervolume(acc: Any, latency: Any, reference: tuple[float, float]) -> float
     return float(np.sum(widths * (acc - acc_ref)))
 
 
-def _objectives(table: Table, device: str, feasible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _objectives(benchmark: Benchmark, device: str,
+                feasible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(normalised test accuracy, normalised latency, usable mask), each of the space's size."""
-    latency = np.asarray(table.latency(device), dtype=np.float64)
-    test = np.asarray(table.final("test_acc"), dtype=np.float64)
-    usable = table.present & np.isfinite(latency) & np.isfinite(test)
+    latency = np.asarray(benchmark.hardware(device).latency_ms, dtype=np.float64)
+    test = np.asarray(benchmark.final_test(), dtype=np.float64)
+    usable = np.isfinite(latency) & np.isfinite(test)
     if not usable.any():
-        raise NasbenchError(f"latency device {device!r}: table {table.name!r} has no architecture with a latency")
+        raise NasbenchError(f"latency device {device!r}: benchmark {benchmark.name!r} has no architecture "
+                            "with a latency")
     slowest = float(np.max(latency[usable]))
     if feasible is not None:
         usable &= np.asarray(feasible, dtype=bool)
@@ -113,20 +115,20 @@ def _found_fronts(trajectory: Trajectory, latency: np.ndarray, usable: np.ndarra
 
 
 def hypervolume_curve(
-    table: Table, trajectory: Trajectory, device: str, feasible: np.ndarray | None = None
+    benchmark: Benchmark | Any, trajectory: Trajectory, device: str, feasible: np.ndarray | None = None
 ) -> RegretCurve:
     """Hypervolume gap after each query, in % of the unit box (a RegretCurve).
 
-    gap = HV(table's true front) - HV(found front), where the found front is the Pareto
+    gap = HV(benchmark's true front) - HV(found front), where the found front is the Pareto
     front of the queries' (validation accuracy returned, latency) pairs, scored with the
-    table's final test accuracy (mean over seeds). Objectives are normalised (accuracy/100,
-    latency / the table's slowest), the reference point is (0, 1), the gap is x100.
+    benchmark's final test accuracy (mean over seeds). Objectives are normalised (accuracy/100,
+    latency / the benchmark's slowest), the reference point is (0, 1), the gap is x100.
     Every query counts whatever its fidelity, as in :func:`~nasbench.evaluation.regret_curve`.
     With ``feasible`` (a (size,) bool mask, under a latency limit) only feasible
     architectures count, on both fronts. ``incumbents`` are all -1: a front has no single
     incumbent (see :func:`front_of` for its members).
     """
-    acc, latency, usable = _objectives(table, device, feasible)
+    acc, latency, usable = _objectives(as_benchmark(benchmark), device, feasible)
     best = hypervolume(acc[usable], latency[usable], REFERENCE)
     gaps = np.empty(len(trajectory), dtype=np.float64)
     found = 0.0
@@ -140,23 +142,25 @@ def hypervolume_curve(
 
 
 def front_of(
-    table: Table, trajectory: Trajectory, device: str, feasible: np.ndarray | None = None
+    benchmark: Benchmark | Any, trajectory: Trajectory, device: str, feasible: np.ndarray | None = None
 ) -> list[dict[str, Any]]:
     """The front a run found (chosen by validation, as :func:`hypervolume_curve`), fastest
     first: per member ``arch_index``, ``arch_str``, ``valid_acc`` (the value the oracle
     returned), ``test_acc`` (final, mean over seeds), ``latency_ms`` and ``query`` (1-based)."""
-    _, latency, usable = _objectives(table, device, feasible)
+    benchmark = as_benchmark(benchmark)
+    _, latency, usable = _objectives(benchmark, device, feasible)
     members: list[int] = []
     for _, members in _found_fronts(trajectory, latency, usable):
         pass
-    test = table.final("test_acc")
-    latency_ms = table.latency(device)
+    test = benchmark.final_test()
+    latency_ms = benchmark.hardware(device).latency_ms
+    space = benchmark.space
     rows = []
     for position in members:
         index = int(trajectory.indices[position])
         rows.append({
             "arch_index": index,
-            "arch_str": table.space.to_string(table.space.from_index(index)),
+            "arch_str": trajectory.archs[position] if trajectory.archs else space.to_string(space.from_index(index)),
             "valid_acc": float(trajectory.values[position]),
             "test_acc": float(test[index]),
             "latency_ms": float(latency_ms[index]),

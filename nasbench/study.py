@@ -2,7 +2,9 @@
 
 Seeding: run seed ``s`` spawns two independent streams from ``numpy.random.SeedSequence(s)``:
 the first for the strategy, the second for the oracle's choice of recorded training seed.
-Same seed, same table, same strategy version -> the same trajectory, bit for bit.
+Same seed, same benchmark, same strategy version -> the same trajectory, bit for bit.
+The benchmark is a table or a surrogate (nasbench.benchmarks); a loaded table may be passed
+wherever a benchmark is taken.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nasbench.atomic import atomic_write_text, sha256_file
+from nasbench.benchmarks import Benchmark, as_benchmark
 from nasbench.errors import (
     BudgetExhausted,
     InvalidArchitectureError,
@@ -33,12 +36,11 @@ from nasbench.isolation import IsolatedStrategy
 from nasbench.oracle import Budget, Oracle, Trajectory
 from nasbench.params import check_keywords
 from nasbench.pareto import hypervolume_curve
-from nasbench.spaces import SearchSpace
 from nasbench.strategy_calls import STOP, InProcessStrategy, check_timeout, malformed_message
-from nasbench.table.reader import Table
 from nasbench.versions import package_versions
 
-RESULT_FORMAT = "nasbench.study/1"
+RESULT_FORMAT = "nasbench.study/2"  # 2: runs name architectures by string; "benchmark" says table or surrogate
+LEGACY_FORMATS = ("nasbench.study/1",)  # integer indices of NB201 cells only: still read
 OBJECTIVES = ("regret", "hypervolume")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,20 +76,9 @@ def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(strategy_seq), np.random.default_rng(oracle_seq)
 
 
-@functools.lru_cache(maxsize=8)  # one view per table: an isolated child is sent it once per study
-def searchable_space(table: Table) -> SearchSpace:
-    """The space strategies search: the table's, restricted to its recorded cells when it
-    holds only some of them (see :mod:`nasbench.spaces.subset`)."""
-    if table.space.size is None or bool(table.present.all()):
-        return table.space
-    from nasbench.spaces.subset import SubsetSpace
-
-    return SubsetSpace(table.space, table.indices)
-
-
 def run_once(
     strategy_cls: type | IsolatedStrategy,
-    table: Table,
+    benchmark: Benchmark | Any,
     budget: Budget,
     seed: int,
     params: dict[str, Any] | None = None,
@@ -108,7 +99,8 @@ def run_once(
         raise NasbenchError(f"seed: must be a non-negative integer, got {seed!r}")
     check_timeout(timeout)
     strategy_rng, oracle_rng = seed_streams(seed)
-    oracle = Oracle(table, budget, oracle_rng, trial=trial, hardware=hardware)
+    benchmark = as_benchmark(benchmark)
+    oracle = Oracle(benchmark, budget, oracle_rng, trial=trial, hardware=hardware)
     if getattr(strategy_cls, "multi_objective", False) and hardware is None:
         raise StrategyError(f"{where}: is multi-objective and needs a latency device (--latency-device)")
     if isinstance(strategy_cls, IsolatedStrategy):
@@ -116,7 +108,7 @@ def run_once(
     else:
         strategy = InProcessStrategy(strategy_cls, where, timeout)
     with strategy:
-        strategy.create(searchable_space(table), strategy_rng, table.epochs, hardware, params or {})
+        strategy.create(benchmark.searchable_space, strategy_rng, benchmark.epochs, hardware, params or {})
         while not oracle.exhausted:
             proposal = strategy.ask()
             if proposal is STOP:
@@ -145,7 +137,11 @@ class SeedRun:
 
 @dataclass
 class StudyResult:
-    """A strategy run over many seeds on one table: everything needed to re-run and compare."""
+    """A strategy run over many seeds on one benchmark: everything needed to re-run and compare.
+
+    ``table`` and ``table_sha256`` name the benchmark (a table, or a surrogate when
+    ``benchmark`` is "surrogate": then its artifact's name and sha256).
+    """
 
     strategy: str
     strategy_version: str
@@ -163,6 +159,7 @@ class StudyResult:
     strategy_source: dict[str, str] | None = None  # {"file", "sha256"} of its module; None in older results
     planned_seeds: list[int] | None = None  # the seeds the run set out to do; None in older results
     isolation: dict[str, Any] | None = None  # {"process", "filesystem", "timeout_s", ...}; None in older results
+    benchmark: str = "table"  # the kind of benchmark that answered: "table" or "surrogate"
 
     @property
     def complete(self) -> bool:
@@ -190,6 +187,7 @@ class StudyResult:
             "strategy_source": self.strategy_source,
             "isolation": self.isolation,
             "params": self.params,
+            "benchmark": self.benchmark,
             "table": self.table,
             "table_sha256": self.table_sha256,
             "synthetic": self.synthetic,
@@ -204,6 +202,7 @@ class StudyResult:
             "runs": [
                 {
                     "seed": run.seed,
+                    "archs": list(run.trajectory.archs),
                     "indices": run.trajectory.indices.tolist(),
                     "epochs": run.trajectory.epochs.tolist(),
                     "values": run.trajectory.values.tolist(),
@@ -227,7 +226,7 @@ class StudyResult:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise NasbenchError(f"result file {path}: cannot be read as JSON ({exc})") from None
-        if not isinstance(data, dict) or data.get("format") != RESULT_FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in (RESULT_FORMAT, *LEGACY_FORMATS):
             found = data.get("format") if isinstance(data, dict) else type(data).__name__
             raise NasbenchError(f"result file {path}: format {found!r} is not {RESULT_FORMAT!r}")
         try:
@@ -239,14 +238,20 @@ class StudyResult:
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> StudyResult:
         runs = []
+        legacy = data["format"] in LEGACY_FORMATS
         for run in data["runs"]:
             costs = np.asarray(run["costs"], dtype=np.float64)
+            indices = np.asarray(run["indices"], dtype=np.int64)
+            archs = legacy_archs(indices) if legacy else tuple(str(a) for a in run["archs"])
+            if len(archs) != len(indices):
+                raise ValueError(f"seed {run['seed']}: archs and indices differ in length")
             trajectory = Trajectory(
-                np.asarray(run["indices"], dtype=np.int64),
+                indices,
                 np.asarray(run["epochs"], dtype=np.int32),
                 np.asarray(run["values"], dtype=np.float64),
                 costs,
                 np.asarray(run["trials"], dtype=np.int64),
+                archs,
             )
             regret = RegretCurve(
                 np.cumsum(costs), np.asarray(run["incumbents"], dtype=np.int64),
@@ -262,8 +267,16 @@ class StudyResult:
             str(data["table_sha256"]), bool(data["synthetic"]), Budget(**data["budget"]), str(data["trial"]), runs,
             dict(data["versions"]), data.get("latency_device"), data.get("max_latency"),
             bool(data.get("multi_objective", False)), data.get("strategy_source"), data.get("planned_seeds"),
-            data.get("isolation"),
+            data.get("isolation"), str(data.get("benchmark", "table")),
         )
+
+
+def legacy_archs(indices: np.ndarray) -> tuple[str, ...]:
+    """Canonical strings of a format-1 result's indices (format 1 knew only the NB201 space)."""
+    from nasbench.spaces import NB201Space
+
+    space = NB201Space()
+    return tuple(space.to_string(space.from_index(int(i))) for i in indices)
 
 
 def check_params(strategy_cls: type | IsolatedStrategy, params: dict[str, Any]) -> None:
@@ -287,7 +300,7 @@ class StudyFailed(StrategyError):
 
 def run_study(
     strategy_cls: type,
-    table: Table,
+    benchmark: Benchmark | Any,
     budget: Budget,
     seeds: Sequence[int],
     params: dict[str, Any] | None = None,
@@ -317,9 +330,10 @@ def run_study(
     ``timeout`` limits each seed to that many seconds.
     """
     check_timeout(timeout)
+    benchmark = as_benchmark(benchmark)
     if isolate and not isinstance(strategy_cls, IsolatedStrategy):
-        with IsolatedStrategy.from_class(strategy_cls, [table.path]) as isolated:
-            return run_study(isolated, table, budget, seeds, params, trial, progress, latency_device, max_latency,
+        with IsolatedStrategy.from_class(strategy_cls, benchmark.paths) as isolated:
+            return run_study(isolated, benchmark, budget, seeds, params, trial, progress, latency_device, max_latency,
                              objective, on_seed=on_seed, timeout=timeout)
     check_params(strategy_cls, params or {})
     if objective is None:
@@ -330,16 +344,17 @@ def run_study(
         raise NasbenchError("objective 'hypervolume': needs a latency device (--latency-device)")
     if max_latency is not None and latency_device is None:
         raise InvalidBudgetError("max_latency: needs a latency device to measure it on")
-    hardware = None if latency_device is None else HardwareView.from_table(table, latency_device, max_latency)
+    hardware = None if latency_device is None else benchmark.hardware(latency_device, max_latency)
     feasible = hardware.feasible_mask() if hardware is not None and hardware.constrained else None
     result = StudyResult(
         strategy=getattr(strategy_cls, "name", "") or strategy_cls.__name__,
         strategy_version=str(getattr(strategy_cls, "version", "1")),
         strategy_source=strategy_source(strategy_cls),
         params=dict(params or {}),
-        table=table.name,
-        table_sha256=table.sha256,
-        synthetic=table.manifest.synthetic,
+        table=benchmark.name,
+        table_sha256=benchmark.sha256,
+        synthetic=benchmark.synthetic,
+        benchmark=benchmark.kind,
         budget=budget,
         trial=trial,
         latency_device=latency_device,
@@ -351,13 +366,13 @@ def run_study(
     )
     for seed in tqdm(list(seeds), desc=f"{result.strategy} seeds", unit="seed", disable=None if progress else True, leave=False):
         try:
-            trajectory = run_once(strategy_cls, table, budget, int(seed), params, trial, hardware, timeout)
+            trajectory = run_once(strategy_cls, benchmark, budget, int(seed), params, trial, hardware, timeout)
         except StrategyError as exc:
             raise StudyFailed(str(exc), result) from exc
         if result.multi_objective:
-            curve = hypervolume_curve(table, trajectory, latency_device, feasible)
+            curve = hypervolume_curve(benchmark, trajectory, latency_device, feasible)
         else:
-            curve = regret_curve(table, trajectory, feasible)
+            curve = regret_curve(benchmark, trajectory, hardware)
         result.runs.append(SeedRun(int(seed), trajectory, curve))
         if on_seed is not None:
             on_seed(result)

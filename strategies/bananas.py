@@ -35,9 +35,8 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import NasbenchError
-from nasbench.hardware import HardwareView
-from nasbench.oracle import Observation
 from nasbench.params import number_at_least, positive_int
+from nasbench.protocol import HardwareView, Observation
 from nasbench.spaces import SearchSpace
 from strategies.base import Strategy
 from strategies.registry import register

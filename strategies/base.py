@@ -18,8 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nasbench.hardware import HardwareView
-from nasbench.oracle import Observation
+from nasbench.protocol import HardwareView, Observation
 from nasbench.spaces import SearchSpace
 
 MAX_MUTATION_TRIES = 100

@@ -44,9 +44,8 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import NasbenchError
-from nasbench.hardware import HardwareView
-from nasbench.oracle import Observation
 from nasbench.params import positive_int
+from nasbench.protocol import HardwareView, Observation
 from nasbench.spaces import SearchSpace
 from nasbench.spaces.nb201 import NUM_EDGES, OPS, op_ids_by_index
 from strategies.hyperband import Hyperband

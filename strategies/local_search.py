@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from nasbench.errors import NasbenchError
-from nasbench.hardware import HardwareView
-from nasbench.oracle import Observation
+from nasbench.protocol import HardwareView, Observation
 from nasbench.spaces import SearchSpace
 from strategies.base import MAX_MUTATION_TRIES, Strategy
 from strategies.registry import register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbench.hardware import HardwareView
+from nasbench.protocol import HardwareView
 from nasbench.spaces import SearchSpace
 from strategies.base import Strategy
 from strategies.registry import register

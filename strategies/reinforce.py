@@ -24,8 +24,7 @@ import math
 import numpy as np
 
 from nasbench.errors import NasbenchError
-from nasbench.hardware import HardwareView
-from nasbench.oracle import Observation
+from nasbench.protocol import HardwareView, Observation
 from nasbench.spaces import NB201Space, SearchSpace
 from nasbench.spaces.nb201 import NUM_EDGES, OP_ID, OPS, NB201Cell
 from strategies.base import MAX_MUTATION_TRIES, Strategy

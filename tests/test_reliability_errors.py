@@ -34,7 +34,7 @@ def test_a_param_nested_too_deeply_is_a_usage_error(cli):
 
 @pytest.mark.parametrize("content, fragment", [
     (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "cannot be read as JSON"),
-    (b"[1, 2]", "format 'list' is not 'nasbench.study/1'"),
+    (b"[1, 2]", "format 'list' is not 'nasbench.study/2'"),
     (b'{"format": "nasbench.study/1"}', "malformed (missing field 'runs')"),
     (b'{"format": "nasbench.study/1", "runs": [{"seed": 0}]}', "malformed (missing field 'costs')"),
     (b'{"format": "nasbench.study/1", "runs": []}', "malformed (no runs)"),

@@ -61,6 +61,12 @@ class SearchSpace(ABC):
     def coerce(self, value: Any) -> Any:
         """Architecture from an architecture, a canonical string or an index."""
 
+    def indices(self, archs: Sequence[Any]) -> np.ndarray:
+        """Vectorised :meth:`index` of many architectures (cells, strings or indices)."""
+        import numpy as np
+
+        return np.fromiter((self.index(self.coerce(a)) for a in archs), dtype=np.int64, count=len(archs))
+
     @abstractmethod
     def sample(self, rng: np.random.Generator) -> Any:
         """A uniformly random architecture."""
