@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from nasbench import __version__
-from nasbench.cli import calibrate, generate, predictors, proxies, search, tables, timing
+from nasbench.cli import calibrate, generate, predictors, proxies, search, surrogate, tables, timing
 from nasbench.cli.args import Parser
 from nasbench.errors import NasbenchError
 
@@ -20,7 +20,7 @@ HANDLERS = {
     "tables": tables.run, "query": search.query_command, "run": search.run_command,
     "compare": search.compare_command, "generate": generate.generate_command,
     "latency": timing.run_timing_command, "costs": timing.run_timing_command, "calibrate": calibrate.run,
-    "proxies": proxies.run, "predictors": predictors.run,
+    "proxies": proxies.run, "predictors": predictors.run, "surrogate": surrogate.run,
 }
 
 
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra folder to search for tables (repeatable; also $NASBENCH_TABLES)",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in (tables, search, generate, timing, calibrate, proxies, predictors):
+    for group in (tables, search, generate, timing, calibrate, proxies, predictors, surrogate):
         group.add_commands(commands)
     return parser
 

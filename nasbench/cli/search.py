@@ -38,7 +38,9 @@ def add_commands(commands: Any) -> None:
     run = commands.add_parser("run", help="run a search strategy over many seeds and report regret",
                               epilog_from=strategies_epilog)
     run.add_argument("strategy", help="registered name (listed below) or path/to/file.py:ClassName")
-    run.add_argument("--table", required=True)
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument("--table", help="run on this table (name or folder)")
+    where.add_argument("--surrogate", metavar="NAME", help="run on this surrogate (nasbench surrogate list)")
     run.add_argument("--budget", type=int, default=None, help="queries per run (give --budget and/or --seconds)")
     run.add_argument("--seconds", type=float_arg, default=None, help="simulated training seconds per run")
     run.add_argument("--seeds", type=seed_count, default=10, help="number of seeds (first-seed .. first-seed+K-1)")
@@ -154,7 +156,6 @@ def run_command(args: argparse.Namespace) -> int:
     from nasbench.oracle import Budget
     from nasbench.report import anytime_report, plot_anytime
     from nasbench.study import StudyFailed, check_params, run_study
-    from nasbench.table import load_table
 
     if args.budget is None and args.seconds is None:
         raise InvalidBudgetError("run: no budget; give --budget N (queries per run) and/or --seconds S "
@@ -168,12 +169,12 @@ def run_command(args: argparse.Namespace) -> int:
     strategy_cls = open_strategy(args)
     params = dict(args.param)
     check_params(strategy_cls, params)
-    table = load_table(args.table, args.tables_dir)
+    benchmark = open_benchmark(args)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     saved = ResultKeeper(args.out)
     try:
         with stop_on_signals():  # SIGTERM and SIGHUP unwind like Ctrl-C
-            result = run_study(strategy_cls, table, budget, seeds, params=params, trial=args.trial, progress=True,
+            result = run_study(strategy_cls, benchmark, budget, seeds, params=params, trial=args.trial, progress=True,
                                latency_device=args.latency_device, max_latency=args.max_latency,
                                objective=args.objective, on_seed=saved.keep,
                                timeout=args.timeout)
@@ -195,7 +196,7 @@ def run_command(args: argparse.Namespace) -> int:
     print(anytime_report(result))
     if result.multi_objective:
         print()
-        print(front_report(table, result))
+        print(front_report(benchmark, result))
     if args.out or plot:
         print()
     for path in (args.out, plot):
@@ -229,6 +230,27 @@ class ResultKeeper:
         return f" (the {self.finished} of {planned} seeds that finished are in {self.path})"
 
 
+def open_benchmark(args: argparse.Namespace) -> Any:
+    """The benchmark of ``nasbench run``: the table of ``--table`` or the surrogate of ``--surrogate``."""
+    if args.surrogate is not None:
+        from predictors.surrogate.benchmark import load_surrogate_benchmark
+
+        return load_surrogate_benchmark(args.surrogate, args.tables_dir)
+    from nasbench.table import load_table
+
+    return load_table(args.table, args.tables_dir)
+
+
+def benchmark_paths(args: argparse.Namespace) -> list[Path]:
+    """The folders an isolated strategy is denied: the table's or the surrogate's."""
+    if args.surrogate is not None:
+        from predictors.surrogate.catalog import resolve_surrogate
+
+        return [resolve_surrogate(args.surrogate, args.tables_dir)]
+    table = Path(args.table)
+    return [table] if table.is_dir() else []
+
+
 def open_strategy(args: argparse.Namespace) -> Any:
     """The strategy class, or, isolated (the default for a strategy file), a handle on the
     process that runs it: nasbench's process then never imports the file."""
@@ -244,17 +266,16 @@ def open_strategy(args: argparse.Namespace) -> Any:
             print(f"note: --no-isolate: {args.strategy} runs inside nasbench's process, where it could read the "
                   "table; the result records that it was not isolated")
         return get_strategy(args.strategy)
-    table = Path(args.table)
-    return IsolatedStrategy.from_spec(args.strategy, args.tables_dir, [table] if table.is_dir() else [])
+    return IsolatedStrategy.from_spec(args.strategy, args.tables_dir, benchmark_paths(args))
 
 
-def front_report(table, result) -> str:
+def front_report(benchmark: Any, result: Any) -> str:
     """The Pareto front found by the first seed: chosen on validation accuracy (what the
     search saw), shown with test accuracy beside it (what it is scored on)."""
     from nasbench.pareto import front_of
 
     run = result.runs[0]
-    front = front_of(table, run.trajectory, result.latency_device)
+    front = front_of(benchmark, run.trajectory, result.latency_device)
     lines = [(f"Pareto front found by seed {run.seed} ({len(front)} architectures, chosen on validation accuracy "
               f"and {result.latency_device} latency; test accuracy beside it)"),
              f"  {'valid':>7}  {'test':>7}  {'latency':>11}  architecture"]
