@@ -5,10 +5,26 @@ Predictors are registered by name (:mod:`predictors.registry`, the built-ins in
 scikit-learn style estimator, :func:`predictors.encoder.make_arch_predictor` one that fits
 on architectures directly, and :mod:`predictors.evaluation` the protocol that compares
 them. The zero-cost proxies are in :mod:`predictors.proxies` (torch is imported only when
-a proxy is loaded).
+a proxy is loaded), surrogate models in :mod:`predictors.surrogate`.
+
+The names below are imported on first access, so ``import predictors.surrogate`` (a loaded
+surrogate needs numpy alone) does not pay for scikit-learn.
 """
 
-from predictors.ensemble import MLPEnsemble
-from predictors.registry import PREDICTORS, PredictorSpec, load_predictors, make_predictor
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["MLPEnsemble", "PREDICTORS", "PredictorSpec", "load_predictors", "make_predictor"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MLPEnsemble":
+        from predictors.ensemble import MLPEnsemble
+
+        return MLPEnsemble
+    if name in __all__:
+        from predictors import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'predictors' has no attribute {name!r}")
