@@ -14,16 +14,17 @@ from predictors.surrogate.benchmark import SurrogateBenchmark, load_surrogate_be
 from predictors.surrogate.model import SurrogateModel
 from predictors.surrogate.sampling import uniform_sample
 from strategies import STRATEGIES, get_strategy
-from tests.clitools import assert_user_error
+from clitools import assert_user_error
 
 DEVICE = "synthetic-cpu-b1"
+FAST = {"n_models": 2, "max_steps": 300}  # a quick fit: these tests check plumbing, not accuracy
 
 
 @pytest.fixture(scope="module")
 def surrogate_dir(full_table, tmp_path_factory):
     from predictors.surrogate.artifact import save
 
-    model = SurrogateModel.fit(full_table, uniform_sample(full_table.indices, 0.05, 0), seed=0)
+    model = SurrogateModel.fit(full_table, uniform_sample(full_table.indices, 0.05, 0), seed=0, **FAST)
     folder = tmp_path_factory.mktemp("surrogates") / "synth-surrogate"
     return save(model, folder, sampling={"sampler": "uniform", "train_fraction": 0.05, "sample_seed": 0},
                 latency=table_latency(full_table))
@@ -88,13 +89,14 @@ def test_result_files_name_the_surrogate(surrogate, tmp_path):
 
 
 def test_cli_fit_list_info_verify_run(cli, copy_table, full_table_dir, tmp_path):
-    tables = copy_table(full_table_dir).parent
+    tables = copy_table(full_table_dir, "synth-copy").parent
     run = lambda *a: cli("--tables-dir", tables, *a)  # noqa: E731
-    status, out, err = run("surrogate", "fit", "--table", "synth-full", "--train-fraction", "0.05", "--out", "s1")
+    status, out, err = run("surrogate", "fit", "--table", "synth-copy", "--train-fraction", "0.05", "--out", "s1",
+                           "--param", "n_models=2", "--param", "max_steps=300")
     assert status == 0, err
-    assert "held out:" in out and "Kendall tau" in out and (tables / "synth-full/surrogates/s1/manifest.json").is_file()
+    assert "held out:" in out and "Kendall tau" in out and (tables / "synth-copy/surrogates/s1/manifest.json").is_file()
     status, out, _ = run("surrogate", "list")
-    assert status == 0 and "s1" in out and "synth-full" in out
+    assert status == 0 and "s1" in out and "synth-copy" in out
     status, out, _ = run("surrogate", "info", "s1")
     assert status == 0 and '"train_fraction": 0.05' in out
     assert run("surrogate", "verify", "s1")[0] == 0
@@ -105,14 +107,20 @@ def test_cli_fit_list_info_verify_run(cli, copy_table, full_table_dir, tmp_path)
     status, out, err = run("run", "random", "--surrogate", "s1",
                            "--budget", "20", "--seeds", "1", "--latency-device", DEVICE, "--max-latency", "1e9")
     assert status == 0, err
-    weights = tables / "synth-full/surrogates/s1/model.npz"
-    weights.write_bytes(weights.read_bytes()[:-1] + b"\0")
+    weights = tables / "synth-copy/surrogates/s1/model.npz"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
     status, out, _ = run("surrogate", "verify", "s1")
     assert status == 1 and "FAIL" in out and "model.npz" in out
     assert_user_error(run("run", "random", "--surrogate", "s1", "--budget", "5"), "model.npz", "sha256")
     assert_user_error(run("run", "random", "--surrogate", "nope", "--budget", "5"), "unknown surrogate 'nope'")
-    assert_user_error(run("surrogate", "fit", "--table", "synth-full", "--train-fraction", "1.5", "--out", "s2"),
+    assert_user_error(run("surrogate", "fit", "--table", "synth-copy", "--train-fraction", "1.5", "--out", "s2"),
                       "train_fraction", "1.5")
+    assert_user_error(run("surrogate", "fit", "--table", "synth-copy", "--train-fraction", "0.1", "--out", "s2",
+                          "--param", "depth=3"), "unknown surrogate hyperparameter 'depth'")
+    assert_user_error(run("surrogate", "fit", "--table", "synth-copy", "--train-fraction", "0.1", "--out", "s1"),
+                      "exists")
 
 
 def test_an_isolated_strategy_runs_on_a_surrogate_the_same(surrogate):

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nasbench.cli.args import Parser, float_arg, seed_arg
+from nasbench.cli.args import Parser, float_arg, param_arg, seed_arg
 from nasbench.errors import NasbenchError
 
 
@@ -30,6 +30,8 @@ def add_commands(commands: Any) -> None:
     fit.add_argument("--sample-seed", type=seed_arg, default=0, help="seed of the training-cell draw (default 0)")
     fit.add_argument("--seed", type=seed_arg, default=0, help="seed of the model's fit (default 0)")
     fit.add_argument("--encoding", default="onehot", help="the space's encoding the model reads (default onehot)")
+    fit.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
+                     help="a model hyperparameter (repeatable), e.g. n_models=3 or max_steps=1000")
     fit.add_argument("--force", action="store_true", help="replace an existing surrogate of that name")
     val = sub.add_parser("validate", help="fit by fraction and sampler, leave one strategy out, re-run table runs "
                                           "on the surrogate; writes the quality card")
@@ -86,11 +88,12 @@ def fit_command(args: argparse.Namespace) -> int:
     folder = output_folder(Path(table.path), args.out)
     if folder.exists() and not args.force:
         raise NasbenchError(f"--out: {folder} exists (pass --force to replace it)")
+    check_hyperparameters(dict(args.param))
     train = training_cells(args, table)
     held_out = np.setdiff1d(table.indices, train)
     print(f"{table.name}: fitting on {len(train):,} of {len(table.indices):,} architectures "
           f"({args.sampler}, sample seed {args.sample_seed}), {len(held_out):,} held out")
-    model = SurrogateModel.fit(table, train, encoding=args.encoding, seed=args.seed)
+    model = SurrogateModel.fit(table, train, encoding=args.encoding, seed=args.seed, **dict(args.param))
     metrics = held_out_metrics(model, table, held_out)
     sampling = {"sampler": args.sampler, "train_fraction": args.train_fraction, "sample_seed": args.sample_seed,
                 "results": [str(p) for p in args.results]}
@@ -98,6 +101,15 @@ def fit_command(args: argparse.Namespace) -> int:
     print(held_out_summary(metrics))
     print(f"wrote {folder}")
     return 0
+
+
+def check_hyperparameters(params: dict[str, Any]) -> None:
+    """Unknown model hyperparameters fail before any work, naming the known ones."""
+    from predictors.surrogate.model import HYPER_KEYS
+
+    unknown = sorted(set(params) - set(HYPER_KEYS))
+    if unknown:
+        raise NasbenchError(f"--param: unknown surrogate hyperparameter {unknown[0]!r} (known: {', '.join(HYPER_KEYS)})")
 
 
 def held_out_summary(metrics: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 no pickle anywhere, every file checksummed.
 
 ``model.npz`` holds the mean model's MLP weights and scalers (``mean_*``) and the noise
-model (``noise_*``); ``train.npz`` the table indices it was fitted on. The .npz files are
+model (``noise_*``); ``train.npz`` the table indices it was fitted on; ``latency.npz`` (when
+the table has latency columns) one array per device, by index, for latency-aware runs. The .npz files are
 written with fixed zip timestamps and sorted members, so the same table, indices and seed
 give bit-identical files. ``save`` writes into a temporary folder beside the target and
 renames it into place; ``load`` checks every file's sha256 before reading (numpy only,
@@ -28,6 +29,7 @@ from predictors.surrogate.noise import NoiseModel
 
 FORMAT = "nasbench.surrogate/1"
 MODEL_FILE, TRAIN_FILE, MANIFEST = "model.npz", "train.npz", "manifest.json"
+LATENCY_FILE = "latency.npz"  # optional: the source table's latency columns, by index (enumerable spaces)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: no wall-clock time in the files
 
 
@@ -51,12 +53,14 @@ def indices_sha256(indices: np.ndarray) -> str:
 
 
 def save(model: SurrogateModel, folder: str | os.PathLike[str], *, sampling: dict[str, Any] | None = None,
-         metrics: dict[str, Any] | None = None, overwrite: bool = False) -> Path:
+         metrics: dict[str, Any] | None = None, latency: dict[str, np.ndarray] | None = None,
+         overwrite: bool = False) -> Path:
     """Write ``model`` to ``folder`` (atomically: a temporary folder renamed into place).
 
     ``sampling`` records how the training architectures were chosen (e.g. ``{"method":
     "uniform", "fraction": 0.05, "seed": 0}``), ``metrics`` held-out quality; both go into
-    the manifest. An existing ``folder`` is replaced only with ``overwrite``.
+    the manifest; ``latency`` (device -> ms by index) is stored for latency-aware runs. An
+    existing ``folder`` is replaced only with ``overwrite``.
     """
     import shutil
     import tempfile
@@ -71,6 +75,10 @@ def save(model: SurrogateModel, folder: str | os.PathLike[str], *, sampling: dic
     try:
         write_npz(tmp / MODEL_FILE, {**model.mean_net.to_arrays("mean_"), **model.noise.to_arrays()})
         write_npz(tmp / TRAIN_FILE, {"train_indices": model.train_indices})
+        files = [MODEL_FILE, TRAIN_FILE]
+        if latency:
+            write_npz(tmp / LATENCY_FILE, {device: np.asarray(ms, dtype=np.float64) for device, ms in latency.items()})
+            files.append(LATENCY_FILE)
         manifest = {
             "format": FORMAT,
             **{k: model.info[k] for k in ("space", "encoding", "epochs", "seed", "table")},
@@ -79,10 +87,12 @@ def save(model: SurrogateModel, folder: str | os.PathLike[str], *, sampling: dic
             "hyperparameters": model.info["hyperparameters"],
             "versions": package_versions("scikit-learn", "scipy"),
             "metrics": metrics,
-            "files": [{"path": name, "sha256": sha256_file(tmp / name)} for name in (MODEL_FILE, TRAIN_FILE)],
+            "latency_devices": sorted(latency or {}),
+            "best_test": best_test(model),
+            "files": [{"path": name, "sha256": sha256_file(tmp / name)} for name in files],
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for name in (MODEL_FILE, TRAIN_FILE, MANIFEST):
+        for name in (*files, MANIFEST):
             with open(tmp / name, "rb") as handle:
                 os.fsync(handle.fileno())
         os.chmod(tmp, 0o755)
@@ -97,6 +107,26 @@ def save(model: SurrogateModel, folder: str | os.PathLike[str], *, sampling: dic
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def best_test(model: SurrogateModel) -> float | None:
+    """The best predicted test accuracy over the whole space (None where it is not
+    enumerable: regret then needs another reference, and the manifest says there is none)."""
+    size = model.space.size
+    return None if size is None else float(np.nanmax(model.test_accuracy(np.arange(size))))
+
+
+def load_latency(folder: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """device -> latency (ms) by index, from ``latency.npz`` (empty when the artifact has none).
+    Call after :func:`load` or :func:`verify`, which check its sha256."""
+    path = Path(folder) / LATENCY_FILE
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise SurrogateError(f"{path}: unreadable latency columns ({error!r})") from None
 
 
 def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:

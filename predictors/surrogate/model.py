@@ -84,7 +84,8 @@ class SurrogateModel:
                           penalty=noise_penalty)
         info = {
             "space": space.name, "encoding": encoding, "epochs": epochs, "seed": int(seed),
-            "table": {"name": table.name, "sha256": table.sha256, "seeds": [int(s) for s in table.seeds]},
+            "table": {"name": table.name, "sha256": table.sha256, "seeds": [int(s) for s in table.seeds],
+                      "synthetic": bool(table.manifest.synthetic)},
             "hyperparameters": {**{k: list(v) if isinstance(v, tuple) else v for k, v in mlp_hyper.items()},
                                 "noise_penalty": noise_penalty},
         }
