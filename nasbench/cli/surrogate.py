@@ -47,6 +47,8 @@ def add_commands(commands: Any) -> None:
     val.add_argument("--ranking-sampler", choices=("uniform", "trajectories"), default="uniform")
     val.add_argument("--sample-seed", type=seed_arg, default=0)
     val.add_argument("--seed", type=seed_arg, default=0)
+    val.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
+                     help="a model hyperparameter for every fit (repeatable)")
     val.add_argument("--force", action="store_true", help="replace an existing surrogate of that name")
     sub.add_parser("list", help="the surrogates found beside the tables")
     for name, text in (("info", "a surrogate's manifest: source table, training cells, held-out quality"),
@@ -138,8 +140,9 @@ def validate_command(args: argparse.Namespace) -> int:
     folder = output_folder(Path(table.path), args.out)
     if folder.exists() and not args.force:
         raise NasbenchError(f"--out: {folder} exists (pass --force to replace it)")
+    check_hyperparameters(dict(args.param))
     plan = ValidationPlan(tuple(args.fractions), tuple(args.samplers), args.ranking_fraction, args.ranking_sampler,
-                          args.sample_seed, args.seed, tuple(str(p) for p in args.results))
+                          args.sample_seed, args.seed, tuple(str(p) for p in args.results), dict(args.param))
     with tqdm(desc="surrogate validation", unit="step", bar_format="{desc}: {n} steps [{elapsed}] {postfix}") as bar:
         def step(text: str) -> None:
             bar.set_postfix_str(text)

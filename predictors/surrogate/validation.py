@@ -36,6 +36,7 @@ class ValidationPlan:
     sample_seed: int = 0
     seed: int = 0
     results: tuple[str, ...] = field(default_factory=tuple)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)  # the model's, for every fit
 
 
 def load_table_results(table: Any, files: Sequence[str | Path]) -> dict[str, Any]:
@@ -77,11 +78,12 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
     say = progress or (lambda _: None)
     results = load_table_results(table, plan.results)
     visited = visited_indices(plan.results, matches=table.matches)
-    fits = fraction_rows(table, plan.fractions, plan.samplers, visited, plan.sample_seed, plan.seed, say)
-    loso = leave_one_strategy_out(table, visited, plan.seed, say)
+    hyper = plan.hyperparameters
+    fits = fraction_rows(table, plan.fractions, plan.samplers, visited, plan.sample_seed, plan.seed, say, hyper)
+    loso = leave_one_strategy_out(table, visited, plan.seed, say, hyper)
     say(f"fit the kept surrogate ({plan.ranking_sampler} {plan.ranking_fraction:g})")
     train = training_cells(table, plan.ranking_sampler, plan.ranking_fraction, visited, plan.sample_seed)
-    model = SurrogateModel.fit(table, train, seed=plan.seed)
+    model = SurrogateModel.fit(table, train, seed=plan.seed, **hyper)
     held_out = held_out_metrics(model, table, np.setdiff1d(table.indices, train))
     sampling = {"sampler": plan.ranking_sampler, "train_fraction": plan.ranking_fraction,
                 "sample_seed": plan.sample_seed, "results": list(plan.results)}

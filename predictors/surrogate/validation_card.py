@@ -94,7 +94,8 @@ def quality_card(quality: dict[str, Any], figures: dict[str, str]) -> str:
            "| target | R2 | Kendall tau | sparse Kendall tau |", "|---|---:|---:|---:|",
            f"| final validation accuracy | {_scores(h['final_valid_acc'])} |",
            f"| final test accuracy | {_scores(h['test_acc'])} |", "",
-           "Sparse Kendall tau ranks values rounded to 0.1 points (NAS-Bench-301's definition). Held out: the "
+           "Sparse Kendall tau ranks true and predicted values rounded to 0.1 points (NAS-Bench-301's code rounds "
+           "only the predictions, to one decimal). Held out: the "
            f"{h['architectures']:,} cells not fitted on.", "",
            "## Fit by training-set size and sampler", "",
            "'trajectories' draws the training cells from those the table runs below visited (NAS-Bench-301 fitted on "

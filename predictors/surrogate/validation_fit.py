@@ -30,7 +30,8 @@ def training_cells(table: Any, sampler: str, fraction: float, visited: dict[str,
 
 
 def fraction_rows(table: Any, fractions: Sequence[float], samplers: Sequence[str], visited: dict[str, np.ndarray],
-                  sample_seed: int = 0, seed: int = 0, progress: Progress = None) -> list[dict[str, Any]]:
+                  sample_seed: int = 0, seed: int = 0, progress: Progress = None,
+                  hyper: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One row per (sampler, fraction): training cells and held-out metrics (or why it was skipped)."""
     rows = []
     for sampler in samplers:
@@ -43,14 +44,14 @@ def fraction_rows(table: Any, fractions: Sequence[float], samplers: Sequence[str
             except InvalidParameterError as exc:
                 rows.append(row | {"skipped": str(exc)})
                 continue
-            model = SurrogateModel.fit(table, train, seed=seed)
+            model = SurrogateModel.fit(table, train, seed=seed, **(hyper or {}))
             rows.append(row | {"train": int(len(train)),
                                "held_out": held_out_metrics(model, table, np.setdiff1d(table.indices, train))})
     return rows
 
 
-def leave_one_strategy_out(table: Any, visited: dict[str, np.ndarray], seed: int = 0,
-                           progress: Progress = None) -> list[dict[str, Any]]:
+def leave_one_strategy_out(table: Any, visited: dict[str, np.ndarray], seed: int = 0, progress: Progress = None,
+                           hyper: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per strategy: fit on every other strategy's visited cells except its own, test on its own."""
     from nasbench.table.reader import nanmean_quiet
 
@@ -65,7 +66,7 @@ def leave_one_strategy_out(table: Any, visited: dict[str, np.ndarray], seed: int
             continue
         if progress is not None:
             progress(f"leave out {name}")
-        model = SurrogateModel.fit(table, train, seed=seed)
+        model = SurrogateModel.fit(table, train, seed=seed, **(hyper or {}))
         rows.append({"strategy": name, "train": int(len(train)), "test": int(len(own)),
                      "final_valid_acc": rank_scores(valid[own], model.mean_curves(own)[:, -1]),
                      "test_acc": rank_scores(test[own], model.test_accuracy(own))})

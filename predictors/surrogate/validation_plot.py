@@ -28,6 +28,7 @@ def plot_regret_pairs(pairs: Sequence[Any], path: Path, name: str) -> Path:
             ax.fill_between(s.at, s.low, s.high, color=colour, alpha=0.2, linewidth=0)
         ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=0.1)
+        ax.set_ylim(bottom=0)
         ax.set_title(pair.label, fontsize=9)
         ax.set_xlabel("queries", fontsize=8)
         ax.tick_params(labelsize=7)
