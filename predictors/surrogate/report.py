@@ -23,8 +23,9 @@ FRACTIONS = (0.01, 0.05, 0.1, 0.5)
 
 def xgb_scores(table: Any, train: np.ndarray, held_out: np.ndarray, seed: int) -> dict[str, Any]:
     """The registered "xgb" predictor's held-out scores on final valid and test accuracy."""
-    from predictors.registry import make_predictor
+    from predictors.registry import load_predictors, make_predictor
 
+    load_predictors()
     X = table.space.encode(np.arange(table.space.size), "onehot").astype(np.float64)
     out = {}
     for metric in ("valid_acc", "test_acc"):
