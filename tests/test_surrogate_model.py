@@ -20,7 +20,7 @@ from predictors.surrogate import SurrogateError, SurrogateModel, load, save, ver
 from predictors.surrogate.metrics import held_out_metrics, split_indices
 from predictors.surrogate.noise import hat_basis
 
-FAST = dict(n_models=2, hidden_layer_sizes=(64, 64), max_steps=600)
+FAST = {"n_models": 2, "hidden_layer_sizes": (64, 64), "max_steps": 600}
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -42,7 +42,7 @@ def quality(table: Any, fractions: Sequence[float] = FRACTIONS, seed: int = 0, x
         train, held_out = split_indices(table, fraction, seed)
         start = time.perf_counter()
         model = SurrogateModel.fit(table, train, seed=seed)
-        record = {"fraction": fraction, "train": int(len(train)), "fit_seconds": round(time.perf_counter() - start, 1),
+        record = {"fraction": fraction, "train": len(train), "fit_seconds": round(time.perf_counter() - start, 1),
                   "surrogate": held_out_metrics(model, table, held_out)}
         if xgb:
             record["xgb"] = xgb_scores(table, train, held_out, seed)
