@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MLPEnsemble", "PREDICTORS", "PredictorSpec", "load_predictors", "make_predictor"]
+__all__ = ["PREDICTORS", "MLPEnsemble", "PredictorSpec", "load_predictors", "make_predictor"]
 
 
 def __getattr__(name: str) -> Any:

@@ -82,7 +82,7 @@ def save(model: SurrogateModel, folder: str | os.PathLike[str], *, sampling: dic
         manifest = {
             "format": FORMAT,
             **{k: model.info[k] for k in ("space", "encoding", "epochs", "seed", "table")},
-            "train": {"count": int(len(model.train_indices)), "indices_sha256": indices_sha256(model.train_indices),
+            "train": {"count": len(model.train_indices), "indices_sha256": indices_sha256(model.train_indices),
                       "file": TRAIN_FILE, "sampling": sampling},
             "hyperparameters": model.info["hyperparameters"],
             "versions": package_versions("scikit-learn", "scipy"),

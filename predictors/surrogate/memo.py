@@ -64,7 +64,8 @@ class PredictionMemo:
             count = len(self._row_of)
             if count + len(new) > len(self._buffer):
                 grown = np.empty((max(2 * len(self._buffer), count + len(new), 64), values.shape[1]))
-                grown[:count] = self._buffer[:count]
+                if count:
+                    grown[:count] = self._buffer[:count]
                 self._buffer = grown
             self._buffer[count:count + len(new)] = values
             for offset, key in enumerate(new):

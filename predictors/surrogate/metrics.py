@@ -23,7 +23,7 @@ def split_indices(table: Table, fraction: float, seed: int) -> tuple[np.ndarray,
     if not 0.0 < fraction < 1.0:
         raise InvalidParameterError(f"train_fraction: expected a number in (0, 1), got {fraction!r}")
     present = table.indices
-    count = min(max(int(round(fraction * len(present))), 1), len(present) - 1)
+    count = min(max(round(fraction * len(present)), 1), len(present) - 1)
     chosen = np.random.default_rng(seed).choice(len(present), size=count, replace=False)
     mask = np.zeros(len(present), dtype=bool)
     mask[chosen] = True
@@ -78,7 +78,7 @@ def held_out_metrics(model: SurrogateModel, table: Table, indices: np.ndarray) -
     seconds = nanmean_quiet(table.cumulative_seconds()[indices], axis=1)
     predicted_seconds = model.cumulative_seconds(indices)
     return {
-        "architectures": int(len(indices)),
+        "architectures": len(indices),
         "final_valid_acc": rank_scores(valid[:, -1], mean[:, -1]),
         "test_acc": rank_scores(table.final("test_acc")[indices].astype(np.float64), model.test_accuracy(indices)),
         "curve_r2_per_epoch": [round(rank_scores(valid[:, e], mean[:, e])["r2"], 4) for e in range(model.epochs)],

@@ -18,9 +18,9 @@ import numpy as np
 #: the defaults, picked on nb201-mnist1d held-out cells; ``max_steps`` caps the minibatch
 #: updates of one member (epochs = min(max_iter, max_steps / batches per epoch), at least 20),
 #: so a fit on 50% of a table costs about what one on 5% does
-MLP_DEFAULTS: dict[str, Any] = dict(n_models=5, hidden_layer_sizes=(128, 128), alpha=1e-3,
-                                    learning_rate_init=1e-3, max_iter=400, max_steps=3000, batch_size=128,
-                                    tol=1e-5, n_iter_no_change=20)
+MLP_DEFAULTS: dict[str, Any] = {"n_models": 5, "hidden_layer_sizes": (128, 128), "alpha": 1e-3,
+                                    "learning_rate_init": 1e-3, "max_iter": 400, "max_steps": 3000, "batch_size": 128,
+                                    "tol": 1e-5, "n_iter_no_change": 20}
 
 
 @dataclass(frozen=True)

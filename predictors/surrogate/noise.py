@@ -81,6 +81,18 @@ def _features(X: np.ndarray, mean: np.ndarray, knots: np.ndarray) -> np.ndarray:
     return np.hstack([X, hat_basis(mean, knots), np.ones((len(X), 1))])
 
 
+def _variance_loss(w: np.ndarray, F: np.ndarray, ss: np.ndarray, dof: np.ndarray, floor: float,
+                   penalty: float) -> tuple[float, np.ndarray]:
+    """Negative log-likelihood of residual sums of squares ``ss`` (``dof`` degrees of freedom)
+    under variances ``floor**2 + exp(F @ w)``, plus an L2 penalty (not on the intercept); and its gradient."""
+    g = np.exp(np.clip(F @ w, -50.0, 50.0))
+    var = floor**2 + g
+    nll = 0.5 * np.sum(ss / var + dof * np.log(var)) + 0.5 * penalty * (w[:-1] @ w[:-1])
+    grad = F.T @ (0.5 * (dof - ss / var) * g / var)
+    grad[:-1] += penalty * w[:-1]
+    return float(nll), grad
+
+
 def value_floor(curves: np.ndarray) -> float:
     """Half the smallest positive gap between distinct recorded values (their resolution)."""
     values = np.unique(curves[np.isfinite(curves)])
@@ -111,19 +123,10 @@ def fit_noise(X: np.ndarray, curves: np.ndarray, predicted_mean: np.ndarray, pen
     std = np.empty((len(X), epochs))
     for e in range(epochs):
         F = _features(X, predicted_mean[:, e], knots)
-
-        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-            g = np.exp(np.clip(F @ w, -50.0, 50.0))
-            var = floor**2 + g
-            nll = 0.5 * np.sum(ss[:, e] / var + dof * np.log(var)) + 0.5 * penalty * (w[:-1] @ w[:-1])
-            d = 0.5 * (dof - ss[:, e] / var) * g / var
-            grad = F.T @ d
-            grad[:-1] += penalty * w[:-1]
-            return float(nll), grad
-
         start = np.zeros(F.shape[1])
         start[-1] = np.log(max(ss[:, e].sum() / max(dof.sum(), 1.0), floor**2))
-        weights[e] = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500}).x
+        weights[e] = minimize(_variance_loss, start, args=(F, ss[:, e], dof, floor, penalty), jac=True,
+                              method="L-BFGS-B", options={"maxiter": 500}).x
         std[:, e] = np.sqrt(floor**2 + np.exp(np.clip(F @ weights[e], -50.0, 50.0)))
     standard = residual / (std[:, None, :] * np.sqrt(1.0 - 1.0 / k)[:, None, None])
     rows = standard[recorded]  # (pairs, epochs)

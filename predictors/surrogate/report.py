@@ -23,8 +23,9 @@ FRACTIONS = (0.01, 0.05, 0.1, 0.5)
 
 def xgb_scores(table: Any, train: np.ndarray, held_out: np.ndarray, seed: int) -> dict[str, Any]:
     """The registered "xgb" predictor's held-out scores on final valid and test accuracy."""
-    from predictors.registry import make_predictor
+    from predictors.registry import load_predictors, make_predictor
 
+    load_predictors()
     X = table.space.encode(np.arange(table.space.size), "onehot").astype(np.float64)
     out = {}
     for metric in ("valid_acc", "test_acc"):
@@ -41,7 +42,7 @@ def quality(table: Any, fractions: Sequence[float] = FRACTIONS, seed: int = 0, x
         train, held_out = split_indices(table, fraction, seed)
         start = time.perf_counter()
         model = SurrogateModel.fit(table, train, seed=seed)
-        record = {"fraction": fraction, "train": int(len(train)), "fit_seconds": round(time.perf_counter() - start, 1),
+        record = {"fraction": fraction, "train": len(train), "fit_seconds": round(time.perf_counter() - start, 1),
                   "surrogate": held_out_metrics(model, table, held_out)}
         if xgb:
             record["xgb"] = xgb_scores(table, train, held_out, seed)

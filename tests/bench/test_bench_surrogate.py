@@ -91,3 +91,9 @@ def test_evolution_100_seeds_300_queries_surrogate_vs_table(benchmark, folder, t
         benchmark.extra_info.update(table_s=table_s, surrogate_s=surrogate_s, ratio=ratio)
         print(f"\nevolution 100 x 300: table {table_s:.2f} s, surrogate {surrogate_s:.2f} s ({ratio:.2f}x)")
         assert ratio < EVOLUTION_RATIO_TARGET
+
+
+def test_load_in_process(benchmark, folder):
+    """The artifact alone (checksums and weights), numpy and the modules already imported."""
+    surrogate = benchmark(load_surrogate_benchmark, folder)
+    assert surrogate.epochs == load_table("synthetic-nb201").epochs
