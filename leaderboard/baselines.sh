@@ -2,7 +2,7 @@
 # Run every shipped strategy on one table under the common protocol and compare them:
 # 300 queries x 25 seeds; NSGA-II and random search scored by the hypervolume gap on a
 # latency column; random, evolution and BANANAS also under a latency limit (the median
-# latency of that column). Results land in leaderboard/entries/TABLE/ (nasbench.study/1).
+# latency of that column). Results land in leaderboard/entries/TABLE/ (nasbench.study/2).
 #
 #   leaderboard/baselines.sh nb201-digits [DEVICE]      (DEVICE default: cpu-torch-b1)
 set -euo pipefail

@@ -85,6 +85,7 @@ def fit_command(args: argparse.Namespace) -> int:
     from predictors.surrogate.catalog import output_folder
     from predictors.surrogate.metrics import held_out_metrics
     from predictors.surrogate.model import SurrogateModel
+    from predictors.surrogate.sampling import unseen_cells
 
     table = load_table(args.table, args.tables_dir)
     folder = output_folder(Path(table.path), args.out)
@@ -92,9 +93,10 @@ def fit_command(args: argparse.Namespace) -> int:
         raise NasbenchError(f"--out: {folder} exists (pass --force to replace it)")
     check_hyperparameters(dict(args.param))
     train = training_cells(args, table)
-    held_out = np.setdiff1d(table.indices, train)
+    held_out = unseen_cells(table.arch_hashes, train, np.setdiff1d(table.indices, train))
     print(f"{table.name}: fitting on {len(train):,} of {len(table.indices):,} architectures "
-          f"({args.sampler}, sample seed {args.sample_seed}), {len(held_out):,} held out")
+          f"({args.sampler}, sample seed {args.sample_seed}); scoring on the {len(held_out):,} others with no "
+          "isomorph among them")
     model = SurrogateModel.fit(table, train, encoding=args.encoding, seed=args.seed, **dict(args.param))
     metrics = held_out_metrics(model, table, held_out)
     sampling = {"sampler": args.sampler, "train_fraction": args.train_fraction, "sample_seed": args.sample_seed,

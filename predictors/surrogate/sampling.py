@@ -63,3 +63,15 @@ def trajectory_sample(visited: dict[str, np.ndarray], present: np.ndarray, fract
         raise InvalidParameterError(f"train_fraction: {fraction:g} is {count:,} architectures, but the trajectories "
                                     f"visit only {len(pool):,} ({len(pool) / len(present):.1%} of the table)")
     return np.sort(np.random.default_rng(seed).choice(pool, size=count, replace=False))
+
+
+def unseen_cells(arch_hashes: np.ndarray, train: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """The ``candidates`` whose isomorphism class (canonical hash) has no member in ``train``.
+
+    A table trains one cell per class and shares the record, so a held-out cell isomorphic
+    to a training cell has the very same targets: scoring on it would flatter the surrogate.
+    """
+    seen = set(arch_hashes[np.asarray(train, dtype=np.int64)].tolist())
+    candidates = np.asarray(candidates, dtype=np.int64)
+    keep = np.fromiter((h not in seen for h in arch_hashes[candidates].tolist()), dtype=bool, count=len(candidates))
+    return candidates[keep]

@@ -72,7 +72,7 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
     from predictors.surrogate.metrics import held_out_metrics
     from predictors.surrogate.model import SurrogateModel
     from predictors.surrogate.sampling import visited_indices
-    from predictors.surrogate.validation_fit import fraction_rows, leave_one_strategy_out, training_cells
+    from predictors.surrogate.validation_fit import fraction_rows, held_out, leave_one_strategy_out, training_cells
     from predictors.surrogate.validation_runs import paired_runs, ranking_agreement, run_summaries
 
     say = progress or (lambda _: None)
@@ -84,10 +84,10 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
     say(f"fit the kept surrogate ({plan.ranking_sampler} {plan.ranking_fraction:g})")
     train = training_cells(table, plan.ranking_sampler, plan.ranking_fraction, visited, plan.sample_seed)
     model = SurrogateModel.fit(table, train, seed=plan.seed, **hyper)
-    held_out = held_out_metrics(model, table, np.setdiff1d(table.indices, train))
+    scores = held_out_metrics(model, table, held_out(table, train))
     sampling = {"sampler": plan.ranking_sampler, "train_fraction": plan.ranking_fraction,
                 "sample_seed": plan.sample_seed, "results": list(plan.results)}
-    save(model, folder, sampling=sampling, metrics=held_out, latency=table_latency(table), overwrite=True)
+    save(model, folder, sampling=sampling, metrics=scores, latency=table_latency(table), overwrite=True)
     benchmark = load_surrogate_benchmark(folder)
     pairs = paired_runs(benchmark, results, progress=lambda label: say(f"run {label} on the surrogate"))
     budget = min(min(len(c.regret) for c in p.table.curves) for p in pairs)
@@ -96,7 +96,7 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
         "format": QUALITY_FORMAT, "surrogate": name, "surrogate_sha256": benchmark.sha256,
         "table": {"name": table.name, "sha256": table.sha256, "architectures": int(len(table.indices)),
                   "seeds": [int(s) for s in table.seeds], "epochs": int(table.epochs)},
-        "plan": asdict(plan), "kept": {"train": int(len(train)), "held_out": held_out},
+        "plan": asdict(plan), "kept": {"train": int(len(train)), "held_out": scores},
         "fractions": fits, "leave_one_strategy_out": loso,
         "runs": run_summaries(pairs, budget), "queries": int(budget),
         "ranking": ranking_agreement(ranked, budget) if len(ranked) >= 3 else None,

@@ -96,7 +96,8 @@ def quality_card(quality: dict[str, Any], figures: dict[str, str]) -> str:
            f"| final test accuracy | {_scores(h['test_acc'])} |", "",
            "Sparse Kendall tau ranks true and predicted values rounded to 0.1 points (NAS-Bench-301's code rounds "
            "only the predictions, to one decimal). Held out: the "
-           f"{h['architectures']:,} cells not fitted on.", "",
+           f"{h['architectures']:,} cells with no isomorph among the cells fitted on (the table shares one record "
+           "per isomorphism class, so an isomorph of a training cell would be a free answer).", "",
            "## Fit by training-set size and sampler", "",
            "'trajectories' draws the training cells from those the table runs below visited (NAS-Bench-301 fitted on "
            "optimizer trajectories); a fraction larger than what they visited is skipped.", "",
