@@ -52,13 +52,14 @@ def add_commands(commands: Any) -> None:
     val.add_argument("--force", action="store_true", help="replace an existing surrogate of that name")
     sub.add_parser("list", help="the surrogates found beside the tables")
     for name, text in (("info", "a surrogate's manifest: source table, training cells, held-out quality"),
+                       ("card", "redraw a validated surrogate's quality card and figures from its quality.json"),
                        ("verify", "recompute a surrogate's checksums (exit 1 on a mismatch)")):
         sub.add_parser(name, help=text).add_argument("name", help="surrogate name or folder")
 
 
 def run(args: argparse.Namespace) -> int:
     handlers = {"fit": fit_command, "validate": validate_command, "list": list_command, "info": info_command,
-                "verify": verify_command}
+                "verify": verify_command, "card": card_command}
     return handlers[args.surrogate_command](args)
 
 
@@ -186,6 +187,15 @@ def info_command(args: argparse.Namespace) -> int:
     folder = resolve_surrogate(args.name, args.tables_dir)
     print(f"{folder}:")
     print(json.dumps(json.loads((folder / MANIFEST).read_text()), indent=1))
+    return 0
+
+
+def card_command(args: argparse.Namespace) -> int:
+    from predictors.surrogate.catalog import resolve_surrogate
+    from predictors.surrogate.validation import render_card
+
+    for path in render_card(resolve_surrogate(args.name, args.tables_dir)).values():
+        print(f"wrote {path}")
     return 0
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from predictors.surrogate.model import SurrogateModel
 
 COVERAGES = (0.5, 0.9)  # central intervals whose held-out coverage is reported
+CURVE_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)  # the calibration plot's nominal levels
 
 
 def split_indices(table: Table, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +64,13 @@ def noise_calibration(model: SurrogateModel, table: Table, indices: np.ndarray) 
         z = norm.ppf(0.5 + q / 2)
         out[f"noise_coverage_{int(q * 100)}"] = float(np.mean(np.abs(standard) <= z)) if standard.size else None
         out[f"predictive_coverage_{int(q * 100)}"] = float(np.mean(np.abs(predictive) <= z))
+    levels = np.asarray(CURVE_LEVELS)
+    bounds = norm.ppf(0.5 + levels / 2)
+    out["coverage_curve"] = {
+        "nominal": levels.tolist(),
+        "noise": [float(np.mean(np.abs(standard) <= z)) for z in bounds] if standard.size else None,
+        "predictive": [float(np.mean(np.abs(predictive) <= z)) for z in bounds],
+    }
     out["noise_rms_z"] = float(np.sqrt(np.mean(standard**2))) if standard.size else None
     out["noise_rms_z_per_epoch"] = np.sqrt(np.mean(standard**2, axis=0)).round(3).tolist() if standard.size else None
     return out

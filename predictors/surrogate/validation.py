@@ -73,7 +73,7 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
     from predictors.surrogate.model import SurrogateModel
     from predictors.surrogate.sampling import visited_indices
     from predictors.surrogate.validation_fit import fraction_rows, held_out, leave_one_strategy_out, training_cells
-    from predictors.surrogate.validation_runs import paired_runs, ranking_agreement, run_summaries
+    from predictors.surrogate.validation_runs import paired_runs, ranking_agreement, regret_curves, run_summaries
 
     say = progress or (lambda _: None)
     results = load_table_results(table, plan.results)
@@ -98,31 +98,44 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
                   "seeds": [int(s) for s in table.seeds], "epochs": int(table.epochs)},
         "plan": asdict(plan), "kept": {"train": int(len(train)), "held_out": scores},
         "fractions": fits, "leave_one_strategy_out": loso,
-        "runs": run_summaries(pairs, budget), "queries": int(budget),
+        "runs": run_summaries(pairs, budget), "queries": int(budget), "curves": regret_curves(pairs),
         "ranking": ranking_agreement(ranked, budget) if len(ranked) >= 3 else None,
         "ranking_at": {str(q): ranking_agreement(ranked, q)["kendall_tau"] for q in (25, 50, 100, budget)
                        if q <= budget and len(ranked) >= 3},
     }
-    write_quality(folder, quality, pairs)
+    import json
+
+    out = Path(folder) / QUALITY_FOLDER
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "quality.json", json.dumps(quality, indent=1) + "\n")
+    render_card(folder)
     return quality
 
 
-def write_quality(folder: Path, quality: dict[str, Any], pairs: Sequence[Any]) -> dict[str, Path]:
-    """quality.json, QUALITY.md and the figures (when matplotlib is installed) in ``folder/quality/``."""
+def render_card(folder: Path) -> dict[str, Path]:
+    """QUALITY.md and its figures (when matplotlib is installed) from ``folder/quality/quality.json``
+    alone: the card can be redrawn without re-running anything."""
     import json
 
     from nasbench.plotting import have_matplotlib
     from predictors.surrogate.validation_card import quality_card
 
     out = Path(folder) / QUALITY_FOLDER
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "quality.json", "card": out / "QUALITY.md"}
-    atomic_write_text(paths["json"], json.dumps(quality, indent=1) + "\n")
-    figures = {}
+    try:
+        quality = json.loads((out / "quality.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NasbenchError(f"{out / 'quality.json'}: no readable quality record ({exc}); run nasbench surrogate "
+                            "validate first") from None
+    if quality.get("format") != QUALITY_FORMAT:
+        raise NasbenchError(f"{out / 'quality.json'}: format {quality.get('format')!r} is not {QUALITY_FORMAT!r}")
+    figures: dict[str, Path] = {}
     if have_matplotlib():
-        from predictors.surrogate.validation_plot import plot_fractions, plot_regret_pairs
+        from predictors.surrogate.validation_plot import plot_calibration, plot_fractions, plot_regret_pairs
 
-        figures["regret"] = plot_regret_pairs(pairs, out / "regret.png", quality["surrogate"])
+        figures["regret"] = plot_regret_pairs(quality, out / "regret.png")
         figures["fractions"] = plot_fractions(quality, out / "fractions.png")
-    atomic_write_text(paths["card"], quality_card(quality, {k: p.name for k, p in figures.items()}))
-    return paths | figures
+        if (quality["kept"]["held_out"].get("noise") or {}).get("coverage_curve"):
+            figures["calibration"] = plot_calibration(quality, out / "calibration.png")
+    card = out / "QUALITY.md"
+    atomic_write_text(card, quality_card(quality, {k: p.name for k, p in figures.items()}))
+    return {"card": card, **figures}

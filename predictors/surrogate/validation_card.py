@@ -118,6 +118,8 @@ def quality_card(quality: dict[str, Any], figures: dict[str, str]) -> str:
             *run_lines(quality), "", *ranking_lines(quality), ""]
     if "regret" in figures:
         out += [f"![regret on table and surrogate]({figures['regret']})", ""]
+    if "calibration" in figures:
+        out += [f"![noise-model calibration]({figures['calibration']})", ""]
     if "fractions" in figures:
         out += [f"![held-out fit by training fraction]({figures['fractions']})", ""]
     return "\n".join(out)

@@ -100,3 +100,20 @@ def run_summaries(pairs: Sequence[PairedRuns], at: int) -> list[dict[str, Any]]:
             row[side] = {"mean": float(mean[0]), "low": float(low[0]), "high": float(high[0])}
         rows.append(row)
     return rows
+
+
+def regret_curves(pairs: Sequence[PairedRuns], points: int = 40) -> dict[str, Any]:
+    """Per run: mean regret and its 95% interval on both benchmarks at ~``points`` query counts
+    (log-spaced): what the card's side-by-side figure draws, kept so it can be redrawn."""
+    from nasbench.evaluation import summarize_by_queries
+
+    out = {}
+    for p in pairs:
+        budget = min(len(c.regret) for c in p.table.curves)
+        at = np.unique(np.geomspace(1, budget, points).astype(int))
+        entry: dict[str, Any] = {"at": at.tolist()}
+        for side, result in (("table", p.table), ("surrogate", p.surrogate)):
+            s = summarize_by_queries(result.curves, at)
+            entry[side] = {k: np.round(getattr(s, k), 4).tolist() for k in ("mean", "low", "high")}
+        out[p.label] = entry
+    return out
