@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from clitools import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 240  # seconds: generous, the test machine may be shared with a running generation
@@ -55,7 +56,8 @@ def _start_generation(out: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "nasbench", "generate", "--dataset", "digits", "--seeds", "0", "--archs", "30",
            "--epochs", "1", "--preset", "tiny", "--chunk-size", "1", "--workers", "2", "--no-costs", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=default_sigint)
 
 
 def _wait_for_training(proc: subprocess.Popen, out: Path) -> dict[int, str]:

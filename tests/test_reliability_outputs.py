@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clitools import assert_user_error
+from clitools import assert_user_error, default_sigint
 
 from nasbench.study import StudyResult
 
@@ -92,7 +92,8 @@ def test_a_signalled_run_keeps_its_finished_seeds_and_says_where(tmp_path, small
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "nasbench", "--tables-dir", str(small_table_dir.parent), "run",
                f"{source}:Slow", "--table", "synth-small", "--budget", "10", "--seeds", "1000", "--out", str(out)]
-    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=default_sigint)
     _wait_for_seeds(child, out, 2)  # the second write comes after the first was counted as kept
     child.send_signal(signum)
     _, err = child.communicate(timeout=WAIT)

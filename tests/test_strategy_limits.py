@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clitools import assert_user_error
+from clitools import assert_user_error, default_sigint
 
 from nasbench.errors import NasbenchError, StrategyError
 from nasbench.oracle import Budget
@@ -195,7 +195,8 @@ def _gone(pid: int, within: float = WAIT) -> bool:
 def test_the_strategy_process_dies_with_the_run(unruly, tables_root, full_table_dir, how):
     command = [sys.executable, "-m", "nasbench", "--tables-dir", str(tables_root), "run", f"{unruly}:Unruly",
                "--table", "synth-full", "--budget", "3", "--param", "where=ask", "--param", "how=print-pid-and-hang"]
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+                           preexec_fn=default_sigint)
     try:
         line = run.stdout.readline()  # the strategy prints its pid from inside ask(), then hangs
         assert line.strip().isdigit(), (line, run.poll())
