@@ -224,7 +224,7 @@ def init_worker(num_threads: int = 1) -> None:
 _TENSOR_CACHE: dict[tuple[int, str], tuple[Dataset, dict[str, torch.Tensor]]] = {}
 
 
-def _tensors(dataset: Dataset, device: torch.device) -> dict[str, torch.Tensor]:
+def dataset_tensors(dataset: Dataset, device: torch.device) -> dict[str, torch.Tensor]:
     """The dataset's six arrays as tensors on ``device`` (cached for the last few datasets)."""
     key = (id(dataset), str(device))
     hit = _TENSOR_CACHE.get(key)
@@ -246,7 +246,7 @@ def _tensors(dataset: Dataset, device: torch.device) -> dict[str, torch.Tensor]:
 _ShiftAvgPool3 = ShiftAvgPool3  # the name tests and older code use
 
 
-def _derived_seeds(seed: int) -> tuple[int, int]:
+def derived_seeds(seed: int) -> tuple[int, int]:
     """Independent (init, shuffle) seeds from the training seed (numpy SeedSequence)."""
     words = np.random.SeedSequence([int(seed), 0x4E42]).generate_state(4, dtype=np.uint32)
     init = (int(words[0]) << 31) ^ int(words[1])
@@ -274,7 +274,8 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int,
     return out
 
 
-def _resolve_dataset(dataset: Dataset | str) -> Dataset:
+def resolve_dataset(dataset: Dataset | str) -> Dataset:
+    """The dataset itself, or the registered one of that name (split seed 0)."""
     if isinstance(dataset, Dataset):
         return dataset
     if isinstance(dataset, str):
@@ -301,16 +302,16 @@ def train_architecture(
         raise ValueError(f"config must be a TrainConfig, got {config!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    data = _resolve_dataset(dataset)
+    data = resolve_dataset(dataset)
     dev = torch.device(device)
     macro = config.macro(data.input_shape, data.num_classes)
     n_train = len(data.y_train)
     if n_train < config.batch_size:
         raise ValueError(
             f"TrainConfig.batch_size={config.batch_size} exceeds the {n_train} training examples")
-    tensors = _tensors(data, dev)
+    tensors = dataset_tensors(data, dev)
     x_train, y_train = tensors["x_train"], tensors["y_train"]
-    init_seed, order_seed = _derived_seeds(int(seed))
+    init_seed, order_seed = derived_seeds(int(seed))
 
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(init_seed)
@@ -337,7 +338,7 @@ def train_architecture(
     steps_per_epoch = n_train // config.batch_size
     total_steps = config.epochs * steps_per_epoch
     bs = config.batch_size
-    record = TrainRecord(params=params, flops=flops, device=_device_name(dev),
+    record = TrainRecord(params=params, flops=flops, device=device_name(dev),
                          torch_version=torch.__version__, seed=int(seed))
 
     was_deterministic = torch.are_deterministic_algorithms_enabled()
@@ -387,7 +388,7 @@ def train_architecture(
     return record
 
 
-def _device_name(dev: torch.device) -> str:
+def device_name(dev: torch.device) -> str:
     """A readable device string: 'cpu', or 'cuda:0 (NVIDIA H100 ...)'."""
     if dev.type == "cuda":
         index = dev.index if dev.index is not None else torch.cuda.current_device()

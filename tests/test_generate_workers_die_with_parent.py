@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from clitools import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 240  # seconds: generous, the test machine may be shared with a running generation
@@ -55,7 +56,8 @@ def _start_generation(out: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "nasbench", "generate", "--dataset", "digits", "--seeds", "0", "--archs", "30",
            "--epochs", "1", "--preset", "tiny", "--chunk-size", "1", "--workers", "2", "--no-costs", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=default_sigint)
 
 
 def _wait_for_training(proc: subprocess.Popen, out: Path) -> dict[int, str]:
@@ -72,7 +74,7 @@ def _wait_for_training(proc: subprocess.Popen, out: Path) -> dict[int, str]:
 
 
 def _assert_all_gone(workers: dict[int, str]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + WAIT
     while any(_alive(pid, start) for pid, start in workers.items()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid, start in workers.items() if _alive(pid, start)], "a worker outlived the generator"
@@ -87,7 +89,7 @@ def test_stopped_generator_stops_its_workers_and_keeps_finished_chunks(tmp_path,
     proc = _start_generation(out)
     workers = _wait_for_training(proc, out)
     proc.send_signal(signum)
-    _, stderr = proc.communicate(timeout=60)  # returns: no worker holds the pipes open
+    _, stderr = proc.communicate(timeout=WAIT)  # returns: no worker holds the pipes open
     assert proc.returncode == 128 + signum
     last = stderr.decode().strip().splitlines()[-1]
     assert last.startswith(f"nasbench: generate stopped by {signal.Signals(signum).name}: "), stderr
@@ -105,7 +107,7 @@ def test_killed_generator_leaves_no_worker_alive(tmp_path):
     proc = _start_generation(out)
     workers = _wait_for_training(proc, out)
     proc.kill()  # kill -9: no handler runs in the parent; the kernel's parent-death signal kills the workers
-    proc.communicate(timeout=60)  # returns: no orphan keeps the pipes open (`generate | tee` ends)
+    proc.communicate(timeout=WAIT)  # returns: no orphan keeps the pipes open (`generate | tee` ends)
     assert proc.returncode == -signal.SIGKILL
     _assert_all_gone(workers)
 

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from clitools import assert_user_error
+from clitools import assert_user_error, default_sigint
 
 from nasbench.study import StudyResult
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = ("run", "random", "--table", "synth-small", "--budget", "5", "--seeds", "2")
+WAIT = 240  # seconds: generous, the test machine may be shared with other work
 
 
 @pytest.mark.parametrize("flags, fragments", [
@@ -75,6 +76,15 @@ SLOW = (
 )
 
 
+def _wait_for_seeds(child: subprocess.Popen, out: Path, seeds: int) -> None:
+    """Wait until the running ``child`` has written a result file holding ``seeds`` finished seeds."""
+    deadline = time.monotonic() + WAIT
+    while not (out.exists() and len(StudyResult.load(out).seeds) >= seeds):  # each write is atomic
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, f"{out} did not get {seeds} finished seeds within {WAIT} s"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signalled_run_keeps_its_finished_seeds_and_says_where(tmp_path, small_table_dir, signum):
     source, out = tmp_path / "slow.py", tmp_path / "slow.json"
@@ -82,13 +92,11 @@ def test_a_signalled_run_keeps_its_finished_seeds_and_says_where(tmp_path, small
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "nasbench", "--tables-dir", str(small_table_dir.parent), "run",
                f"{source}:Slow", "--table", "synth-small", "--budget", "10", "--seeds", "1000", "--out", str(out)]
-    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not out.exists() and time.monotonic() < deadline:  # the first seed is written when it finishes
-        time.sleep(0.05)
-    time.sleep(0.3)
+    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=default_sigint)
+    _wait_for_seeds(child, out, 2)  # the second write comes after the first was counted as kept
     child.send_signal(signum)
-    _, err = child.communicate(timeout=60)
+    _, err = child.communicate(timeout=WAIT)
     assert child.returncode == 128 + signum, err
     kept = StudyResult.load(out)
     assert 1 <= len(kept.seeds) < 1000 and kept.seeds == list(range(len(kept.seeds))) and not kept.complete
