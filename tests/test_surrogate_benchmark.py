@@ -48,6 +48,14 @@ def test_the_surrogate_answers_like_a_table(surrogate, full_table):
     assert oracle.trajectory().trials.tolist() == [-1, -1]
 
 
+def test_predictions_stay_inside_0_to_100_percent(surrogate):
+    """Accuracies are learned as log error rates: no cell is predicted above 100%."""
+    everything = np.arange(15625)
+    assert 0.0 <= surrogate.final_test().min() and surrogate.final_test().max() <= 100.0
+    curves = surrogate.model.mean_curves(everything)
+    assert 0.0 <= curves.min() and curves.max() <= 100.0
+
+
 def test_regret_is_measured_against_the_best_predicted_test_accuracy(surrogate):
     result = run_study(get_strategy("random"), surrogate, Budget(queries=50), [0, 1])
     best = float(np.nanmax(surrogate.model.test_accuracy(np.arange(15625))))

@@ -5,7 +5,10 @@ a noise model fitted on the table's seed-to-seed variation.
 The mean model is one multi-output MLP ensemble (:mod:`predictors.surrogate.mlp`) on
 ``space.encode(archs, encoding)``; its outputs are the seed-mean validation curve (all
 epochs), the log of the seed-mean seconds of each epoch, and the seed-mean final test
-accuracy. The noise model is :mod:`predictors.surrogate.noise`. Predictions are memoised
+accuracy. Accuracies are learned as the log of the error rate, ``log(100 + ERROR_OFFSET -
+acc)``: predictions can never pass 100%, and the top of the table, where a few tenths of a
+point separate the best cells, is spread out instead of squeezed against the ceiling (fitted
+on raw accuracy, an MLP predicted up to 106% for some cells, and regret measured against that). The noise model is :mod:`predictors.surrogate.noise`. Predictions are memoised
 per architecture (for an enumerable space, the whole space is predicted on first use), so
 the one-architecture-at-a-time queries of an oracle cost a lookup. Fitting imports
 scikit-learn and scipy; a loaded model needs numpy alone.
@@ -28,7 +31,8 @@ if TYPE_CHECKING:
     from nasbench.spaces import SearchSpace
     from nasbench.table.reader import Table
 
-ACCURACY_BOUNDS = (0.0, 100.0)  # the schema's range of accuracies (percent); draws are clipped to it
+ACCURACY_BOUNDS = (0.0, 100.0)
+ERROR_OFFSET = 0.5  # points added to the error rate before its log: 100% accuracy stays finite  # the schema's range of accuracies (percent); draws are clipped to it
 HYPER_KEYS = (*MLP_DEFAULTS, "noise_penalty")
 
 
@@ -78,10 +82,13 @@ class SurrogateModel:
         noise_penalty = float(hyper.pop("noise_penalty", NOISE_PENALTY))
         mlp_hyper = {**MLP_DEFAULTS, **hyper}
         mean_seed, _ = np.random.SeedSequence(int(seed)).spawn(2)
-        net = fit_mlp_ensemble(X, targets, mean_seed, **mlp_hyper)
         epochs = table.epochs
-        noise = fit_noise(X, table.curve("valid_acc")[idx].astype(np.float64), net.predict(X)[:, :epochs],
-                          penalty=noise_penalty)
+        learned = targets.copy()
+        learned[:, :epochs] = to_log_error(targets[:, :epochs])
+        learned[:, 2 * epochs] = to_log_error(targets[:, 2 * epochs])
+        net = fit_mlp_ensemble(X, learned, mean_seed, **mlp_hyper)
+        noise = fit_noise(X, table.curve("valid_acc")[idx].astype(np.float64),
+                          from_log_error(net.predict(X)[:, :epochs]), penalty=noise_penalty)
         info = {
             "space": space.name, "encoding": encoding, "epochs": epochs, "seed": int(seed),
             "table": {"name": table.name, "sha256": table.sha256, "seeds": [int(s) for s in table.seeds],
@@ -97,10 +104,10 @@ class SurrogateModel:
         E = self.epochs
         X = np.asarray(self.space.encode(archs, self.encoding), dtype=np.float64)
         out = self.mean_net.predict(X)
-        mean = out[:, :E]
+        mean = from_log_error(out[:, :E])
         seconds = np.cumsum(np.exp(out[:, E:2 * E]), axis=1)
         std = self.noise.std(X, mean)
-        return np.hstack([mean, seconds, std, out[:, 2 * E:2 * E + 1]])
+        return np.hstack([mean, seconds, std, from_log_error(out[:, 2 * E:2 * E + 1])])
 
     def _rows(self, archs: Any) -> np.ndarray:
         return self._memo.rows(archs)
@@ -128,6 +135,16 @@ class SurrogateModel:
         E = self.epochs
         z = rng.standard_normal((len(rows), E)) @ self.noise.cholesky.T
         return np.clip(rows[:, :E] + rows[:, 2 * E:3 * E] * z, *ACCURACY_BOUNDS)
+
+
+def to_log_error(accuracy: np.ndarray) -> np.ndarray:
+    """Accuracy (%) -> the log of its error rate (what the mean model learns)."""
+    return np.log(100.0 + ERROR_OFFSET - np.clip(accuracy, *ACCURACY_BOUNDS))
+
+
+def from_log_error(value: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`to_log_error`, clipped to 0-100%."""
+    return np.clip(100.0 + ERROR_OFFSET - np.exp(value), *ACCURACY_BOUNDS)
 
 
 def training_targets(table: Table, idx: np.ndarray) -> np.ndarray:
