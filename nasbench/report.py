@@ -33,13 +33,14 @@ def duration(seconds: float) -> str:
 
 
 def describe(result: StudyResult) -> list[str]:
-    """The header lines: table, strategy, seeds, budget, and the latency setting."""
+    """The header lines: table (or surrogate), strategy, seeds, budget, and the latency setting."""
     budget = result.budget
     limits = [f"{budget.queries} queries" if budget.queries else "", f"{budget.seconds:g} s" if budget.seconds else ""]
     seeds = result.seeds
     seed_text = f"{seeds[0]}..{seeds[-1]} ({len(seeds)})" if seeds else "none"
+    kind = "surrogate" if result.benchmark == "surrogate" else "table    "
     lines = [
-        f"table     {result.table} (sha256 {result.table_sha256[:16]})"
+        f"{kind} {result.table} (sha256 {result.table_sha256[:16]})"
         + (f"  [{SYNTHETIC_WARNING}]" if result.synthetic else ""),
         f"strategy  {result.strategy} v{result.strategy_version}; seeds {seed_text}; "
         f"budget {' and '.join(x for x in limits if x)}; trial={result.trial}",
