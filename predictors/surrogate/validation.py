@@ -73,7 +73,13 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
     from predictors.surrogate.model import SurrogateModel
     from predictors.surrogate.sampling import visited_indices
     from predictors.surrogate.validation_fit import fraction_rows, held_out, leave_one_strategy_out, training_cells
-    from predictors.surrogate.validation_runs import paired_runs, ranking_agreement, regret_curves, run_summaries
+    from predictors.surrogate.validation_runs import (
+        paired_runs,
+        ranking_agreement,
+        regret_curves,
+        run_summaries,
+        split_half_agreement,
+    )
 
     say = progress or (lambda _: None)
     results = load_table_results(table, plan.results)
@@ -100,6 +106,8 @@ def validate(table: Any, folder: Path, plan: ValidationPlan, name: str,
         "fractions": fits, "leave_one_strategy_out": loso,
         "runs": run_summaries(pairs, budget), "queries": int(budget), "curves": regret_curves(pairs),
         "ranking": ranking_agreement(ranked, budget) if len(ranked) >= 3 else None,
+        "table_split_half": split_half_agreement({p.label: p.table for p in ranked}, budget)
+        if len(ranked) >= 3 else None,
         "ranking_at": {str(q): ranking_agreement(ranked, q)["kendall_tau"] for q in (25, 50, 100, budget)
                        if q <= budget and len(ranked) >= 3},
     }

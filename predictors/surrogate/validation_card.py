@@ -71,6 +71,14 @@ def ranking_lines(quality: dict[str, Any]) -> list[str]:
              + (f" ({', '.join(' vs '.join(p) for p in r['reversed_significantly'])})" if r["reversed_significantly"]
                 else "") + f". The surrogate itself separates {r['surrogate_significant_pairs']} pairs. Pairs the "
              "table cannot separate have no true order, so tau over them measures noise, not the surrogate."]
+    half = quality.get("table_split_half")
+    if half:
+        lo, hi = half["range_95"]
+        lines += ["", f"For scale, the table against itself: two random halves of each run's seeds rank the runs with "
+                  f"Kendall tau {half['kendall_tau_mean']:.2f} on average (95% of {half['splits']} splits in "
+                  f"[{lo:.2f}, {hi:.2f}]). That is the agreement the table's own seed noise allows (with half the "
+                  "seeds, so a low estimate): a surrogate cannot be asked to agree with the table more than the "
+                  "table agrees with itself."]
     if quality.get("ranking_at"):
         lines += ["", "Tau by budget: " + ", ".join(f"{q} queries {t:.2f}" for q, t in quality["ranking_at"].items())
                   + "."]

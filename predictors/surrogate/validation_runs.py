@@ -117,3 +117,25 @@ def regret_curves(pairs: Sequence[PairedRuns], points: int = 40) -> dict[str, An
             entry[side] = {k: np.round(getattr(s, k), 4).tolist() for k in ("mean", "low", "high")}
         out[p.label] = entry
     return out
+
+
+SPLITS = 200  # random half-splits of the table's seeds for the split-half ceiling
+
+
+def split_half_agreement(results: dict[str, StudyResult], at: int, splits: int = SPLITS) -> dict[str, Any]:
+    """How well the table agrees with ITSELF: Kendall tau between the rankings of mean regret
+    after ``at`` queries from two random halves of each run's seeds (``splits`` splits,
+    seeded). Halves hold half the seeds, so this ceiling is, if anything, low; no benchmark
+    can be expected to rank the runs more consistently with the table than the table does."""
+    values = {label: final_values(result, at) for label, result in results.items()}
+    rng = np.random.default_rng(RANKING_SEED)
+    taus = []
+    for _ in range(splits):
+        first, second = [], []
+        for v in values.values():
+            order = rng.permutation(len(v))
+            first.append(v[order[: len(v) // 2]].mean())
+            second.append(v[order[len(v) // 2:]].mean())
+        taus.append(kendall(np.array(first), np.array(second)))
+    low, high = np.nanpercentile(taus, [2.5, 97.5])
+    return {"at": at, "splits": splits, "kendall_tau_mean": float(np.nanmean(taus)), "range_95": [float(low), float(high)]}
