@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.cli.args import Parser, float_arg, param_arg, seed_arg
+from nasbench.cli.predictors import shown
 from nasbench.errors import NasbenchError
 
 
@@ -104,7 +105,7 @@ def fit_command(args: argparse.Namespace) -> int:
                 "results": [str(p) for p in args.results]}
     save(model, folder, sampling=sampling, metrics=metrics, latency=table_latency(table), overwrite=args.force)
     print(held_out_summary(metrics))
-    print(f"wrote {folder}")
+    print(f"wrote {shown(folder)}")
     return 0
 
 
@@ -159,7 +160,7 @@ def validate_command(args: argparse.Namespace) -> int:
         print(f"strategy ranking: Kendall tau {ranking['kendall_tau']:.2f} [{low:.2f}, {high:.2f}] after "
               f"{ranking['at']} queries; the surrogate orders {ranking['same_order']} of the "
               f"{ranking['table_significant_pairs']} pairs the table separates the same way")
-    print(f"wrote {folder} and its quality card {folder / 'quality' / 'QUALITY.md'}")
+    print(f"wrote {shown(folder)} and its quality card {shown(folder / 'quality' / 'QUALITY.md')}")
     return 0
 
 
@@ -177,7 +178,7 @@ def list_command(args: argparse.Namespace) -> int:
         tau = f"{test['kendall_tau']:.3f}" if "kendall_tau" in test else "-"
         sampler = (manifest["train"].get("sampling") or {}).get("sampler", "-")
         print(f"{name:<28} {manifest['table']['name']:<22} {manifest['train']['count']:>7,} "
-              f"{sampler:<12} {tau:>10}  {folder}")
+              f"{sampler:<12} {tau:>10}  {shown(folder)}")
     return 0
 
 
@@ -195,7 +196,7 @@ def card_command(args: argparse.Namespace) -> int:
     from predictors.surrogate.validation import render_card
 
     for path in render_card(resolve_surrogate(args.name, args.tables_dir)).values():
-        print(f"wrote {path}")
+        print(f"wrote {shown(path)}")
     return 0
 
 
