@@ -78,22 +78,30 @@ def training_cells(args: argparse.Namespace, table: Any) -> Any:
     return trajectory_sample(visited, table.indices, args.train_fraction, args.sample_seed)
 
 
-def fit_command(args: argparse.Namespace) -> int:
-    import numpy as np
-
+def table_and_output(args: argparse.Namespace) -> tuple[Any, Path]:
+    """The source table and the surrogate's folder, checked before any work: an existing
+    folder needs --force, unknown hyperparameters are refused."""
     from nasbench.table import load_table
-    from predictors.surrogate.artifact import save
-    from predictors.surrogate.benchmark import table_latency
     from predictors.surrogate.catalog import output_folder
-    from predictors.surrogate.metrics import held_out_metrics
-    from predictors.surrogate.model import SurrogateModel
-    from predictors.surrogate.sampling import unseen_cells
 
     table = load_table(args.table, args.tables_dir)
     folder = output_folder(Path(table.path), args.out)
     if folder.exists() and not args.force:
         raise NasbenchError(f"--out: {folder} exists (pass --force to replace it)")
     check_hyperparameters(dict(args.param))
+    return table, folder
+
+
+def fit_command(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from predictors.surrogate.artifact import save
+    from predictors.surrogate.benchmark import table_latency
+    from predictors.surrogate.metrics import held_out_metrics
+    from predictors.surrogate.model import SurrogateModel
+    from predictors.surrogate.sampling import unseen_cells
+
+    table, folder = table_and_output(args)
     train = training_cells(args, table)
     held_out = unseen_cells(table.arch_hashes, train, np.setdiff1d(table.indices, train))
     print(f"{table.name}: fitting on {len(train):,} of {len(table.indices):,} architectures "
@@ -136,15 +144,9 @@ def held_out_summary(metrics: dict[str, Any]) -> str:
 def validate_command(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from nasbench.table import load_table
-    from predictors.surrogate.catalog import output_folder
     from predictors.surrogate.validation import ValidationPlan, validate
 
-    table = load_table(args.table, args.tables_dir)
-    folder = output_folder(Path(table.path), args.out)
-    if folder.exists() and not args.force:
-        raise NasbenchError(f"--out: {folder} exists (pass --force to replace it)")
-    check_hyperparameters(dict(args.param))
+    table, folder = table_and_output(args)
     plan = ValidationPlan(tuple(args.fractions), tuple(args.samplers), args.ranking_fraction, args.ranking_sampler,
                           args.sample_seed, args.seed, tuple(str(p) for p in args.results), dict(args.param))
     with tqdm(desc="surrogate validation", unit="step", bar_format="{desc}: {n} steps [{elapsed}] {postfix}") as bar:
