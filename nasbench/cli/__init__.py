@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from nasbench import __version__
-from nasbench.cli import calibrate, generate, predictors, proxies, search, surrogate, tables, timing
+from nasbench.cli import calibrate, generate, predictors, proxies, search, spaces, surrogate, tables, timing
 from nasbench.cli.args import Parser
 from nasbench.errors import NasbenchError
 
@@ -21,12 +21,13 @@ HANDLERS = {
     "compare": search.compare_command, "generate": generate.generate_command,
     "latency": timing.run_timing_command, "costs": timing.run_timing_command, "calibrate": calibrate.run,
     "proxies": proxies.run, "predictors": predictors.run, "surrogate": surrogate.run,
+    "spaces": spaces.run,
 }
 
 
 # Commands that only look things up: numpy's OpenBLAS need not start a thread per core for
 # them (about 0.1 s of a 0.3 s `nasbench query` on a 2-core VM). A value the user set wins.
-LOOKUP_COMMANDS = frozenset({"query", "tables"})
+LOOKUP_COMMANDS = frozenset({"query", "tables", "spaces"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra folder to search for tables (repeatable; also $NASBENCH_TABLES)",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in (tables, search, generate, timing, calibrate, proxies, predictors, surrogate):
+    for group in (tables, search, generate, timing, calibrate, proxies, predictors, surrogate, spaces):
         group.add_commands(commands)
     return parser
 

@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from nasbench.errors import OutOfDomainError
+
 if TYPE_CHECKING:  # networkx costs ~0.1 s to import: only graph users pay it
     import networkx as nx
     import numpy as np
@@ -52,6 +54,15 @@ class SearchSpace(ABC):
     @abstractmethod
     def index(self, arch: Any) -> int:
         """Integer index of an architecture in the space's fixed order."""
+
+    def checked_index(self, index: Any) -> int:
+        """``index`` as an int in ``range(size)``, or OutOfDomainError naming the bad value."""
+        if type(index) is not int and not is_integer(index):
+            raise OutOfDomainError(f"index: expected an integer, got {index!r}")
+        if self.size is None or not 0 <= index < self.size:
+            upper = "not enumerable" if self.size is None else f"0..{self.size - 1}"
+            raise OutOfDomainError(f"index: {index} is out of range for {self.name} ({upper})")
+        return int(index)
 
     @abstractmethod
     def from_index(self, index: int) -> Any:

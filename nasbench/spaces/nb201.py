@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasbench.errors import InvalidArchitectureError, OutOfDomainError
+from nasbench.errors import InvalidArchitectureError
 from nasbench.spaces.base import SearchSpace, is_integer
 
 if TYPE_CHECKING:
@@ -227,11 +227,7 @@ class NB201Space(SearchSpace):
         return arch.index
 
     def from_index(self, index: int) -> NB201Cell:
-        if type(index) is not int and not is_integer(index):
-            raise OutOfDomainError(f"index: expected an integer, got {index!r}")
-        if not 0 <= index < NUM_CELLS:
-            raise OutOfDomainError(f"index: {index} is out of range for nb201 (0..{NUM_CELLS - 1})")
-        return _cell_at(int(index))
+        return _cell_at(self.checked_index(index))
 
     def __init__(self) -> None:
         # index_of is the bound C-level __getitem__ of a str -> index dict: a canonical string
