@@ -1,7 +1,8 @@
 """Train one NAS-Bench-201-style cell on an embedded dataset: the training core of the
 table generator.
 
-``train_architecture(ops, dataset, config, seed)`` builds ``build_model(ops, macro)``,
+``train_architecture(arch, dataset, config, seed)`` builds the network of an NB201 cell (or
+its ops) or an NB101 cell in the preset's skeleton (nasbench.models.family),
 trains it with mini-batch SGD (or Adam) and a per-step cosine learning rate, and returns a
 :class:`TrainRecord` of per-epoch curves, exactly the list columns of a table row.
 
@@ -10,7 +11,7 @@ What a run does, in order:
 - The weights are initialised by torch's default init under ``torch.manual_seed`` of a
   seed derived from ``seed`` inside ``torch.random.fork_rng`` (the caller's global torch
   state is untouched); the mini-batch order comes from a local ``torch.Generator`` seeded
-  with a second derived seed. The same (ops, dataset, config, seed) therefore gives
+  with a second derived seed. The same (arch, dataset, config, seed) therefore gives
   bit-identical curves on the same machine, torch build and thread count
   (``epoch_seconds`` aside); ``torch.use_deterministic_algorithms`` is on during the run
   (it costs nothing on CPU) and restored afterwards.
@@ -55,14 +56,21 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench.datasets import Dataset, load_dataset
-from nasbench.models.config import PRESETS, MacroConfig, validate_ops
-from nasbench.models.costs import count_costs
+from nasbench.models.config import MacroConfig
+from nasbench.models.family import (
+    build_network,
+    checked_arch,
+    network_costs,
+    preset_macro,
+    preset_names,
+    preset_space,
+    space_of,
+)
 from nasbench.models.fast_pool import ShiftAvgPool3, speed_up
-from nasbench.models.nb201 import build_model
 from nasbench.spaces.nb201 import NB201Cell
 
 __all__ = [
-    "TrainConfig", "TrainRecord", "train_architecture", "init_worker", "speed_up", "CALIBRATED",
+    "TrainConfig", "TrainRecord", "train_architecture", "init_worker", "speed_up", "CALIBRATED", "CALIBRATED_NB101",
     "OPTIMIZERS", "SCHEDULES",
 ]
 
@@ -92,7 +100,8 @@ def _check_float(name: str, value: object, low: float, high: float, *, low_open:
 class TrainConfig:
     """How one architecture is trained: optimiser, schedule, epochs and the macro skeleton.
 
-    The skeleton is the ``preset`` of :data:`nasbench.models.config.PRESETS`, with
+    The skeleton is the ``preset`` (NB201's :data:`nasbench.models.config.PRESETS` or NB101's
+    :data:`nasbench.models.nb101_config.NB101_PRESETS`, for cells of that space), with
     ``channels``, ``cells_per_stage`` and ``stages`` overriding it where given; the
     dataset supplies the input shape and the number of classes (see :meth:`macro`).
     ``lr`` is the peak learning rate; ``schedule="cosine"`` anneals it to 0 per step over
@@ -134,9 +143,9 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.nesterov must be a bool, got {self.nesterov!r}")
         if self.optimizer == "sgd" and self.nesterov and self.momentum == 0:
             raise ValueError("TrainConfig.nesterov=True needs momentum > 0, got momentum=0")
-        if not isinstance(self.preset, str) or self.preset not in PRESETS:
+        if not isinstance(self.preset, str) or self.preset not in preset_names():
             raise ValueError(
-                f"TrainConfig.preset must be one of {', '.join(sorted(PRESETS))}, got {self.preset!r}")
+                f"TrainConfig.preset must be one of {', '.join(preset_names())}, got {self.preset!r}")
         for name in ("channels", "cells_per_stage", "stages"):
             value = getattr(self, name)
             if value is not None:
@@ -144,7 +153,7 @@ class TrainConfig:
 
     def macro(self, input_shape: Sequence[int], num_classes: int) -> MacroConfig:
         """The MacroConfig trained: the preset, its overrides, the dataset's shape and classes."""
-        base = MacroConfig.for_dataset(self.preset, tuple(input_shape), num_classes)
+        base = preset_macro(self.preset, tuple(input_shape), num_classes)
         overrides = {k: getattr(self, k) for k in ("channels", "cells_per_stage", "stages")
                      if getattr(self, k) is not None}
         return dataclasses.replace(base, **{k: int(v) for k, v in overrides.items()})
@@ -170,6 +179,13 @@ CALIBRATED: dict[str, TrainConfig] = {
     # top-1% overlap 71%, best 90.3, regret floor 0.34; not met: top-1% spread 0.29 vs noise
     # 0.55, median last-epoch gain 0.69. About 5.5 core-s a training (24 core-h a table).
     "mnist1d-hard": TrainConfig(epochs=8, batch_size=256, lr=0.2, preset="small"),
+}
+
+
+# NB101 cells (nasbench.models.nb101) in the one-cell "nb101-small" skeleton, trained with the
+# NB201 tables' recipes; the pilot behind the digits entry is in tables/nb101-digits' datasheet notes.
+CALIBRATED_NB101: dict[str, TrainConfig] = {
+    "digits": TrainConfig(epochs=5, batch_size=64, lr=0.1, preset="nb101-small"),
 }
 
 
@@ -284,22 +300,25 @@ def resolve_dataset(dataset: Dataset | str) -> Dataset:
 
 
 def train_architecture(
-    ops: Sequence[str] | NB201Cell,
+    arch: Sequence[str] | NB201Cell | Any,
     dataset: Dataset | str,
     config: TrainConfig | None = None,
     seed: int = 0,
     device: str | torch.device = "cpu",
 ) -> TrainRecord:
-    """Train cell ``ops`` on ``dataset`` with ``config`` and ``seed``; per-epoch curves.
+    """Train cell ``arch`` (NB201 ops or cell, NB101 cell) on ``dataset`` with ``config`` and ``seed``.
 
     ``dataset`` is a :class:`~nasbench.datasets.Dataset` or a registered name (loaded with
-    split seed 0). Deterministic for a given (ops, dataset, config, seed, device, torch
+    split seed 0). Deterministic for a given (arch, dataset, config, seed, device, torch
     build). Cells whose output is all zero train too (they stay at chance).
     """
-    ops = validate_ops(ops)
+    arch = checked_arch(arch)
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {config!r}")
+    if preset_space(config.preset) != space_of(arch):
+        raise ValueError(f"TrainConfig.preset {config.preset!r} builds {preset_space(config.preset)} networks, "
+                         f"not {space_of(arch)} cells")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     data = resolve_dataset(dataset)
@@ -315,8 +334,8 @@ def train_architecture(
 
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(init_seed)
-        model = build_model(ops, macro)
-    params, flops = count_costs(ops, macro)
+        model = build_network(arch, macro)
+    params, flops = network_costs(arch, macro)
     torch_params = sum(p.numel() for p in model.parameters())
     if torch_params != params:  # the cost model must describe the built network exactly
         raise AssertionError(f"count_params={params} but the torch model has {torch_params} parameters")

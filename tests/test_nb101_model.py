@@ -132,6 +132,16 @@ def test_published_nb101_parameter_count() -> None:
     assert count_nb101_flops(*INCEPTION) == count_nb101_flops(*INCEPTION_STORED)
 
 
+def test_published_parameter_count_of_the_first_row_of_nas_bench_101() -> None:
+    # The row with module hash 00005c142e6f48ac74fdcf73e3439874 (the smallest hash of the
+    # dataset) records n_params 8555530, as quoted in NNI's NAS-Bench-101 docs and others.
+    matrix = [[0, 1, 0, 0, 1, 1, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 1], [0, 0, 0, 0, 0, 1, 0],
+              [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]]
+    ops = ["input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu",
+           "output"]
+    assert count_nb101_params(matrix, ops, NB101_PRESETS["nb101"]) == 8_555_530
+
+
 @pytest.mark.parametrize(
     ("matrix", "c_in", "c_out", "expected"),
     [

@@ -16,7 +16,7 @@ from nasbench.errors import NasbenchError
 def add_commands(commands: Any) -> None:
     """Register the ``generate`` command."""
     gen = commands.add_parser("generate", help="train every architecture of a space into a table (resumable)")
-    gen.add_argument("--space", default="nb201", choices=["nb201"])
+    gen.add_argument("--space", default="nb201", choices=["nb201", "nb101"])
     gen.add_argument("--dataset", required=True, help="mnist1d, digits or cifar10")
     gen.add_argument("--seeds", type=seed_arg, nargs="+", default=[0, 1, 2])
     gen.add_argument("--out", type=Path, required=True, help="table folder; its name is the table name")
@@ -24,12 +24,17 @@ def add_commands(commands: Any) -> None:
     gen.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     gen.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     gen.add_argument("--archs", type=positive_int, default=None, help="only indices 0..N-1 (default: all)")
+    gen.add_argument("--sample", type=positive_int, default=None, metavar="N",
+                     help="N architectures drawn uniformly without replacement (seeded by --sample-seed); "
+                          "the way to tabulate a space too large to train whole, such as nb101")
+    gen.add_argument("--sample-seed", type=seed_arg, default=0, help="seed of the --sample draw (default 0)")
     gen.add_argument("--chunk-size", type=positive_int, default=32)
     gen.add_argument("--device", default="cpu", help="torch device to train on: cpu, cuda, cuda:1 ...")
     gen.add_argument("--stack", type=positive_int, default=1,
                      help="train K cells at once as one batched network (pays on a GPU; default 1)")
     gen.add_argument("--preset", default=None,
-                     help="macro skeleton preset (nasbench.models.config.PRESETS); default: the dataset's calibrated config")
+                     help="macro skeleton preset (nasbench.models.family.preset_names()); default: the dataset's "
+                          "calibrated config for the space")
     gen.add_argument("--epochs", type=positive_int, default=None)
     gen.add_argument("--batch-size", type=positive_int, default=None)
     gen.add_argument("--lr", type=float_arg, default=None)
@@ -47,13 +52,14 @@ def generate_command(args: argparse.Namespace) -> int:
     check_out_folder(args.out)
 
     try:
-        from nasbench.training import CALIBRATED, TrainConfig
+        from nasbench.training import CALIBRATED, CALIBRATED_NB101, TrainConfig
     except ImportError as exc:
         raise NasbenchError(f"generate needs torch: pip install 'nasbench[train]' ({exc})") from None
-    if args.preset is None and args.dataset in CALIBRATED:
-        train = CALIBRATED[args.dataset].to_dict()
+    calibrated = CALIBRATED_NB101 if args.space == "nb101" else CALIBRATED
+    if args.preset is None and args.dataset in calibrated:
+        train = calibrated[args.dataset].to_dict()
     else:
-        train = {"preset": args.preset or "small"}
+        train = {"preset": args.preset or ("nb101-small" if args.space == "nb101" else "small")}
     for name in ("epochs", "batch_size", "lr", "channels", "cells_per_stage"):
         if getattr(args, name) is not None:
             train[name] = getattr(args, name)
@@ -64,7 +70,7 @@ def generate_command(args: argparse.Namespace) -> int:
     config = GeneratorConfig(
         name=args.out.name, dataset=args.dataset, seeds=tuple(args.seeds), train=train,
         split_seed=args.split_seed, space=args.space,
-        indices=tuple(range(args.archs)) if args.archs else None, chunk_size=args.chunk_size,
+        indices=chosen_indices(args), chunk_size=args.chunk_size,
     )
     check_device(args.device)
     from nasbench.generator import CostSettings
@@ -81,6 +87,25 @@ def generate_command(args: argparse.Namespace) -> int:
     if not args.no_costs:
         print(costs_line(manifest.generator["costs"]))
     return 0
+
+
+def chosen_indices(args: argparse.Namespace) -> tuple[int, ...] | None:
+    """The architecture indices to train: --archs N (0..N-1), --sample N (uniform, seeded) or all."""
+    if args.archs and args.sample:
+        raise NasbenchError("--archs and --sample: give one of them, not both")
+    if args.archs:
+        return tuple(range(args.archs))
+    if not args.sample:
+        return None
+    import numpy as np
+
+    from nasbench.spaces import get_space
+
+    size = get_space(args.space).size
+    if args.sample > size:
+        raise NasbenchError(f"--sample: {args.sample} exceeds the {size:,} architectures of {args.space}")
+    draw = np.random.default_rng(args.sample_seed).choice(size, size=args.sample, replace=False)
+    return tuple(int(i) for i in np.sort(draw))
 
 
 def check_device(device: str) -> None:

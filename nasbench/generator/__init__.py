@@ -135,6 +135,9 @@ def _dataset_info(config: GeneratorConfig, dataset: Any) -> dict[str, Any]:
 
 
 def _description(config: GeneratorConfig) -> str:
+    if config.space == "nb101":
+        return (f"NB101-style cells (NAS-Bench-101's space, a uniform sample of its unique cells) trained on "
+                f"{config.dataset} by nasbench's generator; arch_hash is NAS-Bench-101's module hash.")
     return (
         f"NB201-style cells trained on {config.dataset} by nasbench's generator; "
         f"isomorphic cells share one training run per seed (column trained_as)."
@@ -186,6 +189,10 @@ def generate(
     """
     out = Path(out)
     check_out_folder(out)
+    if stack != 1 and config.space != "nb201":
+        raise NasbenchError(f"stack={stack}: stacked training builds NB201 networks only, not {config.space} cells")
+    if config.space != "nb201":  # one member per class: each row's epoch_seconds is its own training time
+        costs = None
     if config.name != out.name:  # a table is found, loaded and cited by its folder's name
         raise NasbenchError(f"table name {config.name!r} differs from its folder {out.name!r}: name the folder "
                             f"after the table (loads refuse a table whose folder has another name)")

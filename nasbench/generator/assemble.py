@@ -53,7 +53,7 @@ def _scaled(curves: pa.Array | pa.ChunkedArray, scale: np.ndarray) -> pa.ListArr
 
 def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict, description: str) -> Manifest:
     """Write the table's shards (one per seed) and manifest from the chunk files."""
-    from nasbench.models.costs import count_costs
+    from nasbench.models.family import network_costs
     from nasbench.spaces import get_space
     from nasbench.training import TrainConfig
 
@@ -61,7 +61,7 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
     cells = [space.from_index(int(i)) for i in plan.members]
     train = TrainConfig(**config.train)
     macro = train.macro(dataset_info["input_shape"], dataset_info["num_classes"])
-    costs = np.asarray([count_costs(c.ops, macro) for c in cells], dtype=np.int64)
+    costs = np.asarray([network_costs(c, macro) for c in cells], dtype=np.int64)
     from nasbench.generator.costs import cost_scale
     from nasbench.latency.table import column_protocol, latency_arrays
 
@@ -99,7 +99,8 @@ def assemble(out: Path, config: GeneratorConfig, plan: Plan, dataset_info: dict,
         "version": GENERATOR_VERSION,
         "config": config.to_dict(),
         "macro": {"channels": macro.channels, "cells_per_stage": macro.cells_per_stage, "stages": macro.stages,
-                  "input_shape": list(macro.input_shape), "num_classes": macro.num_classes},
+                  "input_shape": list(macro.input_shape), "num_classes": macro.num_classes}
+        | ({"bn_momentum": macro.bn_momentum} if macro.bn_momentum is not None else {}),
         "trainings": plan.trainings,
         "train_seconds": round(train_seconds, 1),
         "costs": cost_info,

@@ -80,12 +80,13 @@ def costs_dir(out: Path) -> Path:
     return Path(out) / WORK_DIR / COSTS_DIR
 
 
-def median_flops_cell(members: np.ndarray, macro: Any) -> int:
+def median_flops_cell(members: np.ndarray, macro: Any, space: str = "nb201") -> int:
     """The member with the median FLOPs (lowest index among ties): a typical reference cell."""
-    from nasbench.models.costs import count_flops
-    from nasbench.spaces.nb201 import all_cells
+    from nasbench.models.family import network_costs
+    from nasbench.spaces import get_space
 
-    flops = np.asarray([count_flops(all_cells()[int(i)].ops, macro) for i in members])
+    cells = get_space(space)
+    flops = np.asarray([network_costs(cells.from_index(int(i)), macro)[1] for i in members])
     target = np.sort(flops)[(len(flops) - 1) // 2]
     return int(members[np.flatnonzero(flops == target)[0]])
 
@@ -169,7 +170,7 @@ def measure_costs(
         if info.get("settings") == asdict(settings):
             return info
     init_worker(1)
-    reference = median_flops_cell(plan.members, _macro(config, dataset))
+    reference = median_flops_cell(plan.members, _macro(config, dataset), config.space)
     result = run_protocol(plan.members, step_timer(config.train, dataset, settings.steps, settings.warmup),
                           reference, settings.protocol(), store=folder / "timing", progress=progress,
                           desc=f"step times {config.name}",

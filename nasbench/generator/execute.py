@@ -28,6 +28,7 @@ class ChunkJob:
     train: dict[str, Any]
     stack: int = 1  # 1: one architecture at a time; K > 1: nasbench.stacked, K at once
     device: str = "cpu"  # torch device the worker trains on ("cuda", "cuda:1", ...)
+    space: str = "nb201"  # the search space the chunk's indices belong to
 
 
 @lru_cache(maxsize=4)
@@ -39,7 +40,7 @@ def _dataset(name: str, split_seed: int):
 
 def train_chunk(job: ChunkJob) -> dict[str, list]:
     """Train every representative of a chunk; returns column lists for its chunk file."""
-    from nasbench.spaces.nb201 import all_cells
+    from nasbench.spaces import get_space
     from nasbench.training import TrainConfig, init_worker, train_architecture
 
     init_worker(1)
@@ -49,8 +50,8 @@ def train_chunk(job: ChunkJob) -> dict[str, list]:
     records = _stacked_records(job, dataset, config) if job.stack != 1 else None
     for index in job.chunk.indices:
         if records is None:
-            record = train_architecture(all_cells()[index].ops, dataset, config, seed=job.chunk.seed,
-                                        device=job.device)
+            record = train_architecture(get_space(job.space).from_index(index), dataset, config,
+                                        seed=job.chunk.seed, device=job.device)
         else:
             record = records[index]
         out["arch_index"].append(index)
@@ -93,7 +94,7 @@ def _stacked_records(job: ChunkJob, dataset: Any, config: Any) -> dict[int, Any]
 def jobs_for(config: GeneratorConfig, chunks: Sequence[Chunk], stack: int = 1, device: str = "cpu") -> list[ChunkJob]:
     """One job per chunk, trained on ``device``; ``stack`` > 1 trains that many architectures at
     once (nasbench.stacked: for GPUs, where one small network leaves the device idle)."""
-    return [ChunkJob(c, config.dataset, config.split_seed, config.train, stack, device) for c in chunks]
+    return [ChunkJob(c, config.dataset, config.split_seed, config.train, stack, device, config.space) for c in chunks]
 
 
 Result = tuple[ChunkJob, dict[str, list]]

@@ -93,9 +93,13 @@ class Plan:
         return sum(len(c.indices) for c in self.chunks)
 
 
-def training_cost_key(ops: tuple[str, ...], index: int) -> tuple[int, ...]:
-    """Order members of a class by what they cost to train: 3x3 convs, 1x1 convs, pools,
-    skips, then index. The cheapest member is the pruned cell itself (dead edges are none)."""
+def training_cost_key(cell: Any, index: int) -> tuple[int, ...]:
+    """Order members of a class by what they cost to train. NB201: 3x3 convs, 1x1 convs, pools,
+    skips, then index (the cheapest member is the pruned cell itself: dead edges are none).
+    Spaces whose cells are already canonical (NB101) have one member per class: the index."""
+    if hasattr(cell, "matrix"):
+        return (index,)
+    ops = cell.ops
     return (ops.count("nor_conv_3x3"), ops.count("nor_conv_1x1"), ops.count("avg_pool_3x3"),
             ops.count("skip_connect"), index)
 
@@ -113,7 +117,7 @@ def make_plan(config: GeneratorConfig) -> Plan:
     hashes = [space.hash(cell) for cell in cells]
     best: dict[str, tuple] = {}
     for index, cell, key in zip(members.tolist(), cells, hashes):
-        cost = training_cost_key(cell.ops, index)
+        cost = training_cost_key(cell, index)
         if key not in best or cost < best[key]:
             best[key] = cost
     representative = np.asarray([best[key][-1] for key in hashes], dtype=np.int64)

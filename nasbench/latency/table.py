@@ -44,9 +44,9 @@ from nasbench.timing import TimingProtocol, run_protocol
 
 PROTOCOL_FILE = "protocol.json"
 COLUMN = re.compile(r"[a-z0-9][a-z0-9-]*")
-NETWORK = ("the deployed network: nasbench.models.build_model in eval mode, cells pooling with nn.AvgPool "
-           "(3x3, count_include_pad=False), weights from torch.manual_seed(0); not the trainer's shifted-sum "
-           "pooling (nasbench.training.speed_up)")
+NETWORK = ("the deployed network: nasbench.models.family.build_network in eval mode, NB201 cells pooling with "
+           "nn.AvgPool (3x3, count_include_pad=False), weights from torch.manual_seed(0); not the trainer's "
+           "shifted-sum pooling (nasbench.training.speed_up)")
 LEGACY = "measured in index order, one pass, no drift correction (v1 protocol)"
 
 
@@ -76,25 +76,26 @@ def measure_table(
     from nasbench.generator import require_finished
     from nasbench.generator.costs import median_flops_cell
     from nasbench.latency.measure import measure_model
-    from nasbench.models import build_model
-    from nasbench.spaces.nb201 import NUM_CELLS, all_cells
+    from nasbench.models.family import build_network
+    from nasbench.spaces import get_space
     from nasbench.training import TrainConfig, init_worker
 
     out = Path(out)
     config, plan = require_finished(out)
     dataset = load_dataset(config.dataset, split_seed=config.split_seed)
     macro = TrainConfig(**config.train).macro(dataset.input_shape, dataset.num_classes)
+    space = get_space(config.space)
     if reference is None:
-        reference = median_flops_cell(plan.members, macro)
-    elif not 0 <= int(reference) < NUM_CELLS:
-        raise OutOfDomainError(f"reference: {reference} is not an architecture index (0..{NUM_CELLS - 1})")
+        reference = median_flops_cell(plan.members, macro, config.space)
+    elif not 0 <= int(reference) < space.size:
+        raise OutOfDomainError(f"reference: {reference} is not an architecture index (0..{space.size - 1})")
     batches = tuple(int(b) for b in batches)
     columns = [column_name(device, runtime, b) for b in batches]
     init_worker(1)
 
     def time_one(index: int) -> list[float]:
         torch.manual_seed(0)  # weights do not matter for latency; fixed for repeatability
-        stats = measure_model(build_model(all_cells()[index].ops, macro), macro.input_shape, runtime, batches,
+        stats = measure_model(build_network(space.from_index(index), macro), macro.input_shape, runtime, batches,
                               warmup, repeats)
         return [stats[b].median_ms for b in batches] + [stats[b].spread_ms for b in batches]
 

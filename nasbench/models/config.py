@@ -46,6 +46,9 @@ class MacroConfig:
     stages: int = 3
     input_shape: tuple[int, ...] = (3, 32, 32)
     num_classes: int = 10
+    #: BatchNorm momentum (torch's convention) of NB101 skeletons; None: NAS-Bench-101's 0.003.
+    #: NB201 skeletons keep torch's default (0.1) and refuse any other value.
+    bn_momentum: float | None = None
 
     def __post_init__(self) -> None:
         for field in ("channels", "cells_per_stage", "stages", "num_classes"):
@@ -60,6 +63,10 @@ class MacroConfig:
                 f"MacroConfig.input_shape must be (C, L) or (C, H, W) of positive ints, got {shape!r}"
             )
         object.__setattr__(self, "input_shape", tuple(shape))
+        momentum = self.bn_momentum
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
+                                     or not 0 < momentum <= 1):
+            raise ValueError(f"MacroConfig.bn_momentum must be a number in (0, 1] or None, got {momentum!r}")
 
     @property
     def ndim(self) -> int:

@@ -112,6 +112,10 @@ class NB101Network(nn.Module):
         self.cells = nn.ModuleList(blocks)
         self.global_pooling = _GAP[d](1)
         self.classifier = nn.Linear(channels[-1], config.num_classes)
+        if config.bn_momentum is not None:  # a skeleton trained for far fewer steps than NB101's
+            for module in self.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.momentum = config.bn_momentum
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         expected = self.config.input_shape

@@ -99,6 +99,9 @@ class NB201Network(nn.Module):
     def __init__(self, ops: Sequence[str], config: MacroConfig) -> None:
         super().__init__()
         self.ops = validate_ops(ops)
+        if config.bn_momentum is not None:
+            raise ValueError(f"MacroConfig.bn_momentum={config.bn_momentum} is for NB101 skeletons; NB201 "
+                             "networks use torch's default BatchNorm momentum")
         self.config = config
         d, channels = config.ndim, config.stage_channels()
         self.stem = nn.Sequential(

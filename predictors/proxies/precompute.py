@@ -50,7 +50,7 @@ def plan_jobs(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], chu
     archs = [int(i) for i in (table.indices if indices is None else indices)]
     return [ProxyJob(f"init{seed}-{archs[start]:05d}", tuple(archs[start:start + chunk_size]), int(seed),
                      data["name"], int(data.get("split_seed", 0)), dict(macro), batch_size, batch_seed,
-                     tuple(proxies), root)
+                     tuple(proxies), root, m.space)
             for seed in init_seeds for start in range(0, len(archs), chunk_size)]
 
 
@@ -88,6 +88,8 @@ def _describe(job: ProxyJob) -> dict[str, Any]:
     """What decides a chunk's scores (its indices as first, last and count)."""
     out = {**asdict(job), "indices": [job.indices[0], job.indices[-1], len(job.indices)]}
     out.pop("name")
+    if out["space"] == "nb201":  # recorded only for other spaces: NB201 runs begun before it resume
+        out.pop("space")
     return out
 
 

@@ -38,6 +38,7 @@ class ProxyJob:
     batch_seed: int
     proxies: tuple[str, ...]
     root: str | None = None  # folder of the dataset's files (CIFAR-10), None: the default
+    space: str = "nb201"  # the search space the indices belong to
 
 
 RANDOM = "random"  # the dataset name of a documented random batch (no files needed)
@@ -83,8 +84,8 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
     import torch
 
     from nasbench.models.config import MacroConfig
-    from nasbench.models.nb201 import build_model
-    from nasbench.spaces.nb201 import all_cells
+    from nasbench.models.family import build_network
+    from nasbench.spaces import get_space
     from nasbench.training import init_worker
     from predictors.proxies import ProxyError, compute, load_proxies
     from predictors.proxies.user import is_user_spec, register_user_proxy
@@ -98,10 +99,11 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
                              tuple(job.macro["input_shape"]), int(job.macro["num_classes"]), job.root)
     macro = MacroConfig(**{**job.macro, "input_shape": tuple(job.macro["input_shape"])})
     out: dict[str, list] = {name: [] for name in COLUMNS}
+    space = get_space(job.space)
     for index in job.indices:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(job.init_seed)
-            model = build_model(all_cells()[index].ops, macro)
+            model = build_network(space.from_index(index), macro)
         for proxy in job.proxies:
             start, error = time.perf_counter(), None
             try:
