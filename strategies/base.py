@@ -37,6 +37,9 @@ class Strategy(ABC):
     version: ClassVar[str] = "1"
     #: True for strategies that trade accuracy against latency (they need ``hardware``).
     multi_objective: ClassVar[bool] = False
+    #: Names of the spaces the strategy models, None for any space (it only samples, mutates,
+    #: lists neighbours or encodes through the SearchSpace contract).
+    spaces: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(
         self,

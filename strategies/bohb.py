@@ -114,6 +114,8 @@ class BOHB(Hyperband):
     and ``from_model_`` counts configurations proposed by the model.
     """
 
+    spaces = ("nb201",)  # models the 6 edge ops of an NB201 cell
+
     version = "1"
 
     def __init__(

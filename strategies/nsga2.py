@@ -17,7 +17,8 @@ uniform crossover of six NB201 edges is disruptive (40 seeds, 300 queries, synth
 hypervolume gap: 3.20 at 0.9, 2.97 at 0.5, 2.89 at 0); ``mutation_prob=1.0``: one changed
 edge per child, the paper's per-variable rate 1/n in expectation. Children that repeat an
 evaluated architecture are redrawn (up to ``MAX_RESAMPLES`` times, then random samples).
-Crossover needs architectures with an ``ops`` tuple (NB201 cells); elsewhere only mutation.
+Crossover mixes the edge ops of NB201 cells; cells with a graph of their own (NB101: a
+matrix and vertex ops, where mixing ops across different graphs is meaningless) are only mutated.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ class NSGA2(Strategy):
     def crossover(self, first: Any, second: Any) -> Any:
         """Uniform crossover: with probability ``crossover_prob`` each edge takes its op from
         either parent with equal chance; otherwise the first parent is copied."""
-        if self.rng.random() >= self.crossover_prob or not hasattr(first, "ops"):
+        if self.rng.random() >= self.crossover_prob or not hasattr(first, "ops") or hasattr(first, "matrix"):
             return first  # spaces whose architectures are not op tuples: mutation only
         take_second = self.rng.random(len(first.ops)) < 0.5
         ops = tuple(b if t else a for a, b, t in zip(first.ops, second.ops, take_second))

@@ -88,6 +88,8 @@ class Reinforce(Strategy):
     ``baseline_`` the current moving-average reward (None before the first tell).
     """
 
+    spaces = ("nb201",)  # models the 6 edge ops of an NB201 cell
+
     version = "1"
 
     def __init__(

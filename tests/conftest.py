@@ -210,3 +210,13 @@ def replace_column(table: pa.Table, name: str, values: np.ndarray | list) -> pa.
 @pytest.fixture
 def set_column() -> Callable[[pa.Table, str, np.ndarray | list], pa.Table]:
     return replace_column
+
+
+@pytest.fixture(scope="session")
+def nb101_table(tmp_path_factory: pytest.TempPathFactory) -> Table:
+    """A SYNTHETIC nb101 table: 300 uniformly sampled unique cells, seeds 0 and 1, 12 epochs."""
+    from nasbench.table.synthetic_nb101 import build_synthetic_nb101_table
+
+    folder = tmp_path_factory.mktemp("tables") / "synthetic-nb101"
+    build_synthetic_nb101_table(folder, archs=300)
+    return read_table(folder)

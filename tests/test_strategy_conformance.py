@@ -93,3 +93,34 @@ def test_strategies_do_not_import_torch():
         "assert 'torch' not in sys.modules, 'strategies imported torch'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- the NB101 space: a table of sampled cells (a subset of 423,624) ----------------------------
+
+GENERIC = [n for n in NAMES if get_strategy(n).spaces is None]
+SPECIFIC = [n for n in NAMES if get_strategy(n).spaces is not None]
+
+
+def test_which_strategies_are_space_generic():
+    assert set(SPECIFIC) == {"bohb", "reinforce"}  # both model the 6 edge ops of an NB201 cell
+    assert {"random", "evolution", "local-search", "bananas", "hyperband", "nsga2"} <= set(GENERIC)
+
+
+@pytest.mark.parametrize("name", GENERIC)
+def test_space_generic_strategies_run_on_nb101(nb101_table, name):
+    budget = Budget(queries=20)
+    hardware = _hardware(name, nb101_table)
+    a = run_once(get_strategy(name), nb101_table, budget, 4, hardware=hardware)
+    b = run_once(get_strategy(name), nb101_table, budget, 4, hardware=hardware)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert len(a) == 20 and nb101_table.present[a.indices].all()
+    space = nb101_table.space
+    assert [space.index(space.parse(s)) for s in a.archs] == a.indices.tolist()
+
+
+@pytest.mark.parametrize("name", SPECIFIC)
+def test_space_specific_strategies_refuse_nb101_naming_it(nb101_table, name):
+    from nasbench.errors import NasbenchError
+
+    with pytest.raises(NasbenchError, match="nb101"):
+        run_once(get_strategy(name), nb101_table, Budget(queries=10), 0)

@@ -187,20 +187,37 @@ def _moves() -> list[tuple[str, int, int]]:
 _MOVES = _moves()
 
 
-def _apply(matrix: np.ndarray, ops: list[str], move: tuple[str, int, int]) -> NB101Cell | None:
+@functools.lru_cache(maxsize=1 << 16)
+def _padded_bytes(cell: NB101Cell) -> tuple[bytes, tuple[str, ...]]:
+    matrix, ops = padded(cell)
+    return matrix.tobytes(), tuple(ops)
+
+
+def _apply(cell: NB101Cell, move: tuple[str, int, int]) -> NB101Cell | None:
     """The cell after one move, or None when the move is a no-op or leaves the space."""
+    matrix, ops = _padded_bytes(cell)
     kind, a, b = move
-    matrix, ops = matrix.copy(), list(ops)
     if kind == "edge":
-        matrix[a, b] ^= 1
-    elif ops[a] == OPS[b]:
+        flipped = bytearray(matrix)
+        flipped[a * MAX_VERTICES + b] ^= 1
+        return _padded_cell(bytes(flipped), ops)
+    if ops[a] == OPS[b]:
         return None
-    else:
-        ops[a] = OPS[b]
+    return _padded_cell(matrix, ops[:a] + (OPS[b],) + ops[a + 1 :])
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _padded_cell(matrix: bytes, ops: tuple[str, ...]) -> NB101Cell | None:
+    """The cell of a well-formed padded spec (7x7 int8 bytes), None if it leaves the space;
+    cached: strategies mutate the same parents again and again (~1 ms to canonicalise)."""
+    array = np.frombuffer(matrix, dtype=np.int8).reshape(MAX_VERTICES, MAX_VERTICES)
     try:
-        return NB101Cell(matrix, tuple(ops))
+        array, pruned = prune(array, ops)
+        check_size(array)
     except InvalidArchitectureError:
         return None
+    array, pruned = canonical(array, pruned)
+    return NB101Cell._trusted(tuple(tuple(int(x) for x in row) for row in array), pruned)
 
 
 class NB101Space(SearchSpace):
@@ -256,19 +273,17 @@ class NB101Space(SearchSpace):
 
     def mutate(self, arch: NB101Cell, rng: np.random.Generator) -> NB101Cell:
         """Flip one edge or change one op of the padded spec; redraw until valid and new."""
-        matrix, ops = padded(arch)
         for _ in range(MUTATION_TRIES):
-            child = _apply(matrix, ops, _MOVES[int(rng.integers(len(_MOVES)))])
+            child = _apply(arch, _MOVES[int(rng.integers(len(_MOVES)))])
             if child is not None and child != arch:
                 return child
         raise InvalidArchitectureError(f"no valid mutation of {arch} found in {MUTATION_TRIES} draws")
 
     def neighbours(self, arch: NB101Cell) -> list[NB101Cell]:
         """Every distinct cell one move away (edge flips in NB101 bit order, then op changes)."""
-        matrix, ops = padded(arch)
         out: dict[NB101Cell, None] = {}
         for move in _MOVES:
-            child = _apply(matrix, ops, move)
+            child = _apply(arch, move)
             if child is not None and child != arch:
                 out.setdefault(child)
         return list(out)

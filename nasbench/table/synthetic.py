@@ -10,6 +10,7 @@ manifest says ``"synthetic": true`` and the table name starts with ``synthetic-`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,68 +47,90 @@ def synthetic_columns(
     if len(idx) == 0 or idx[0] < 0 or idx[-1] >= NUM_CELLS:
         raise OutOfDomainError(f"indices: must be non-empty and within 0..{NUM_CELLS - 1} for nb201")
     classes, class_of = np.unique(hashes, return_inverse=True)  # sorted: deterministic order
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 201]))
-    class_effect = rng.normal(0.0, 0.35, size=len(classes))
-
     feats = np.array([_features(c.ops) for c in cells], dtype=np.float64)
     c3, c1, pool, depth, skip = feats.T
     zero = (c3 + c1 + pool == 0) & (skip == 0)
-    logit = -1.2 + 0.9 * c3 + 0.45 * c1 + 0.15 * pool + 0.25 * depth + 0.3 * skip + class_effect[class_of]
-    quality = np.where(zero, 0.0, 1.0 / (1.0 + np.exp(-logit)))
-    final = 10.0 + 85.0 * quality  # percent; chance is 10 %
-
     # The member of each class actually "trained": its smallest index.
     rep = np.full(len(classes), NUM_CELLS, dtype=np.int64)
     np.minimum.at(rep, class_of, np.arange(NUM_CELLS))
-    trained_as = rep[class_of]
+    model = SyntheticModel(c3, c1, pool, depth, skip, zero, class_of, len(classes), key=(seed, 201))
+    fixed = {
+        "arch_index": idx.astype(np.int32),
+        "arch_str": np.asarray([str(cells[i]) for i in idx], dtype=object),
+        "arch_hash": hashes[idx],
+        "trained_as": rep[class_of][idx].astype(np.int32),
+    }
+    return model.columns(seeds, epochs, idx, fixed)
 
-    params = (300 + 2304 * c3 + 256 * c1).astype(np.int64) * 3 + 1000
-    flops = params * 64
-    seconds_per_epoch = 0.4 + 0.25 * c3 + 0.08 * c1 + 0.03 * pool
-    lat_b1 = 0.2 + 0.11 * c3 + 0.04 * c1 + 0.02 * pool + 0.01 * depth
-    lat_b64 = 1.5 + 2.9 * c3 + 0.8 * c1 + 0.35 * pool
-    jitter = rng.lognormal(0.0, 0.03, size=(2, NUM_CELLS))
 
-    t = np.arange(1, epochs + 1) / epochs
-    shape = (1.0 - np.exp(-3.5 * t)) / (1.0 - np.exp(-3.5))
-    columns: dict[str, list[np.ndarray]] = {}
-    for s in seeds:
-        noise_rng = np.random.default_rng(np.random.SeedSequence([seed, 201, int(s)]))
-        seed_noise = noise_rng.normal(0.0, 0.6, size=len(classes))[class_of]  # same for a class
-        curve_noise = noise_rng.normal(0.0, 0.4, size=(len(classes), epochs))[class_of]
-        base = final[:, None] + seed_noise[:, None]
-        valid = 10.0 + (base - 10.0) * shape + curve_noise
-        test = valid + noise_rng.normal(0.0, 0.3, size=(len(classes), 1))[class_of]
-        train = np.minimum(valid + 3.0 * quality[:, None] * t, 100.0)
-        rows = {
-            "valid_acc": valid,
-            "test_acc": test,
-            "train_acc": train,
-            "valid_loss": -np.log(np.clip(valid, 1.0, 99.9) / 100.0),
-            "test_loss": -np.log(np.clip(test, 1.0, 99.9) / 100.0),
-            "train_loss": -np.log(np.clip(train, 1.0, 99.9) / 100.0),
-            "epoch_seconds": np.repeat(seconds_per_epoch[:, None], epochs, axis=1)
-            * noise_rng.lognormal(0.0, 0.02, size=(NUM_CELLS, epochs)),
-        }
-        for name, value in rows.items():
-            clipped = np.clip(value, 0.0, 100.0) if name.endswith("_acc") else value
-            columns.setdefault(name, []).append(np.round(clipped[idx], 3).astype(np.float32))
-        columns.setdefault("seed", []).append(np.full(len(idx), s, dtype=np.int32))
-        for name, value in {
-            "arch_index": idx.astype(np.int32),
-            "arch_str": np.asarray([str(cells[i]) for i in idx], dtype=object),
-            "arch_hash": hashes[idx],
-            "trained_as": trained_as[idx].astype(np.int32),
-            "params": params[idx],
-            "flops": flops[idx],
-            "train_device": np.full(len(idx), "synthetic", dtype=object),
-            f"latency_{LATENCY_DEVICES[0]}_ms": (lat_b1 * jitter[0])[idx].astype(np.float32),
-            f"latency_{LATENCY_DEVICES[0]}_spread_ms": (0.05 * lat_b1)[idx].astype(np.float32),
-            f"latency_{LATENCY_DEVICES[1]}_ms": (lat_b64 * jitter[1])[idx].astype(np.float32),
-            f"latency_{LATENCY_DEVICES[1]}_spread_ms": (0.05 * lat_b64)[idx].astype(np.float32),
-        }.items():
-            columns.setdefault(name, []).append(value)
-    return {name: np.concatenate(parts) for name, parts in columns.items()}
+@dataclass(frozen=True)
+class SyntheticModel:
+    """Made-up results from per-row features (one entry per row of the whole space or sample):
+    a class quality from the features plus a seeded class effect; seeds add class noise."""
+
+    c3: np.ndarray
+    c1: np.ndarray
+    pool: np.ndarray
+    depth: np.ndarray
+    skip: np.ndarray
+    zero: np.ndarray  # rows whose output is all zero (at chance)
+    class_of: np.ndarray  # isomorphism class of each row (rows of a class share their results)
+    classes: int
+    key: tuple[int, ...]  # seeds the class effects and noise
+
+    def columns(self, seeds: Sequence[int], epochs: int, idx: np.ndarray, fixed: dict[str, np.ndarray]
+                ) -> dict[str, np.ndarray]:
+        """Columns of rows ``idx`` (positions into the feature arrays), rows ordered by seed then idx."""
+        n = len(self.c3)
+        rng = np.random.default_rng(np.random.SeedSequence(list(self.key)))
+        class_effect = rng.normal(0.0, 0.35, size=self.classes)
+        c3, c1, pool, depth, skip = self.c3, self.c1, self.pool, self.depth, self.skip
+        logit = -1.2 + 0.9 * c3 + 0.45 * c1 + 0.15 * pool + 0.25 * depth + 0.3 * skip + class_effect[self.class_of]
+        quality = np.where(self.zero, 0.0, 1.0 / (1.0 + np.exp(-logit)))
+        final = 10.0 + 85.0 * quality  # percent; chance is 10 %
+        params = (300 + 2304 * c3 + 256 * c1).astype(np.int64) * 3 + 1000
+        seconds_per_epoch = 0.4 + 0.25 * c3 + 0.08 * c1 + 0.03 * pool
+        lat_b1 = 0.2 + 0.11 * c3 + 0.04 * c1 + 0.02 * pool + 0.01 * depth
+        lat_b64 = 1.5 + 2.9 * c3 + 0.8 * c1 + 0.35 * pool
+        jitter = rng.lognormal(0.0, 0.03, size=(2, n))
+
+        t = np.arange(1, epochs + 1) / epochs
+        shape = (1.0 - np.exp(-3.5 * t)) / (1.0 - np.exp(-3.5))
+        columns: dict[str, list[np.ndarray]] = {}
+        for s in seeds:
+            noise_rng = np.random.default_rng(np.random.SeedSequence([*self.key, int(s)]))
+            seed_noise = noise_rng.normal(0.0, 0.6, size=self.classes)[self.class_of]  # same for a class
+            curve_noise = noise_rng.normal(0.0, 0.4, size=(self.classes, epochs))[self.class_of]
+            base = final[:, None] + seed_noise[:, None]
+            valid = 10.0 + (base - 10.0) * shape + curve_noise
+            test = valid + noise_rng.normal(0.0, 0.3, size=(self.classes, 1))[self.class_of]
+            train = np.minimum(valid + 3.0 * quality[:, None] * t, 100.0)
+            rows = {
+                "valid_acc": valid,
+                "test_acc": test,
+                "train_acc": train,
+                "valid_loss": -np.log(np.clip(valid, 1.0, 99.9) / 100.0),
+                "test_loss": -np.log(np.clip(test, 1.0, 99.9) / 100.0),
+                "train_loss": -np.log(np.clip(train, 1.0, 99.9) / 100.0),
+                "epoch_seconds": np.repeat(seconds_per_epoch[:, None], epochs, axis=1)
+                * noise_rng.lognormal(0.0, 0.02, size=(n, epochs)),
+            }
+            for name, value in rows.items():
+                clipped = np.clip(value, 0.0, 100.0) if name.endswith("_acc") else value
+                columns.setdefault(name, []).append(np.round(clipped[idx], 3).astype(np.float32))
+            columns.setdefault("seed", []).append(np.full(len(idx), s, dtype=np.int32))
+            for name, value in {
+                **fixed,
+                "params": params[idx],
+                "flops": params[idx] * 64,
+                "train_device": np.full(len(idx), "synthetic", dtype=object),
+                f"latency_{LATENCY_DEVICES[0]}_ms": (lat_b1 * jitter[0])[idx].astype(np.float32),
+                f"latency_{LATENCY_DEVICES[0]}_spread_ms": (0.05 * lat_b1)[idx].astype(np.float32),
+                f"latency_{LATENCY_DEVICES[1]}_ms": (lat_b64 * jitter[1])[idx].astype(np.float32),
+                f"latency_{LATENCY_DEVICES[1]}_spread_ms": (0.05 * lat_b64)[idx].astype(np.float32),
+            }.items():
+                columns.setdefault(name, []).append(value)
+        return {name: np.concatenate(parts) for name, parts in columns.items()}
 
 
 def build_synthetic_table(
