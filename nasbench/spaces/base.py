@@ -72,10 +72,22 @@ class SearchSpace(ABC):
     def coerce(self, value: Any) -> Any:
         """Architecture from an architecture, a canonical string or an index."""
 
+    def checked_indices(self, indices: np.ndarray) -> np.ndarray:
+        """An integer array of indices, range-checked in one step (OutOfDomainError naming the first bad one)."""
+        import numpy as np
+
+        flat = np.asarray(indices).astype(np.int64).reshape(-1)
+        bad = flat[(flat < 0) | (flat >= (self.size or 0))]
+        if len(bad):
+            self.checked_index(int(bad[0]))
+        return flat
+
     def indices(self, archs: Sequence[Any]) -> np.ndarray:
         """Vectorised :meth:`index` of many architectures (cells, strings or indices)."""
         import numpy as np
 
+        if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
+            return self.checked_indices(archs)
         return np.fromiter((self.index(self.coerce(a)) for a in archs), dtype=np.int64, count=len(archs))
 
     @abstractmethod

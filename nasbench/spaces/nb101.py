@@ -259,6 +259,9 @@ class NB101Space(SearchSpace):
         )
 
     def indices(self, archs: Sequence[Any]) -> np.ndarray:
+        """Vectorised :meth:`index`; an integer array is range-checked in one step."""
+        if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
+            return self.checked_indices(archs)
         codes = np.fromiter((self.coerce(a).code for a in archs), dtype=np.int64, count=len(archs))
         positions = np.searchsorted(_codes(), codes)
         positions = np.minimum(positions, NUM_CLASSES - 1)
@@ -306,4 +309,4 @@ class NB101Space(SearchSpace):
     def encode(self, archs: Sequence[Any], kind: str = "onehot") -> np.ndarray:
         from nasbench.spaces.nb101_encodings import encode
 
-        return encode([self.coerce(a) for a in archs], kind)
+        return encode(_codes()[self.indices(archs)], kind)

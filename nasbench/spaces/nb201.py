@@ -259,6 +259,8 @@ class NB201Space(SearchSpace):
         strings take a C-level loop of dict probes (see :meth:`index_of`)."""
         import numpy as np
 
+        if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu":
+            return self.checked_indices(archs)
         try:
             return np.fromiter(map(self.index_of, archs), dtype=np.int64, count=len(archs))
         except TypeError:  # an unhashable item: coerce says what is wrong with it

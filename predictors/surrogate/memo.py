@@ -49,7 +49,7 @@ class PredictionMemo:
 
     def rows(self, archs: Any) -> np.ndarray:
         """(n, width) read-only predictions of ``archs`` (one architecture or a sequence)."""
-        items = as_list(archs)
+        items = archs.ravel() if isinstance(archs, np.ndarray) and archs.dtype.kind in "iu" else as_list(archs)
         if self.dense:
             if self._all is None:
                 size = int(self.space.size)
