@@ -26,16 +26,18 @@ def proxy_lines(folder: Path, sha256: str) -> list[str]:
              (f"From `nasbench proxies correlate --table {data['table']}`: each proxy's score (sign applied) on "
               f"the untrained network, init seeds {data['init_seeds']}, against the final test accuracy over the "
               f"connected cells; mean over init seeds with a 95% bootstrap interval over architectures "
-              f"({data['draws']} draws), and the published NAS-Bench-201 CIFAR-10 Spearman for comparison."), "",
-             "| proxy | Spearman (all) | Kendall (all) | Spearman (unique) | Spearman (top half) | P@10% | P@1% "
-             "| non-finite | NB201 CIFAR-10 (published) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+              f"({data['draws']} draws), half the range of the all-cell Spearman across init seeds, and the "
+              f"published NAS-Bench-201 CIFAR-10 Spearman for comparison. Two proxies whose intervals overlap "
+              f"are not ranked against each other."), "",
+             "| proxy | Spearman (all) | +- init seeds | Kendall (all) | Spearman (unique) | Spearman (top half) "
+             "| P@10% | P@1% | non-finite | NB201 CIFAR-10 (published) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for proxy in sorted(rows, key=lambda p: -rows[p].get(("all", "spearman"), (-2,))[0]):
         r = rows[proxy]
         if ("all", "spearman") not in r:
             continue
         published = PUBLISHED_NB201_CIFAR10.get(proxy)
-        lines.append(f"| {proxy} | {_cell(r, 'all', 'spearman')} | {_cell(r, 'all', 'kendall')} | "
+        lines.append(f"| {proxy} | {_cell(r, 'all', 'spearman')} | {r['seed_range'] / 2:.3f} | {_cell(r, 'all', 'kendall')} | "
                      f"{_cell(r, 'unique', 'spearman')} | {_cell(r, 'top-half', 'spearman')} | "
                      f"{r[('all', 'p@10%')][0]:.2f} | {r[('all', 'p@1%')][0]:.2f} | {r['non_finite']} | "
                      f"{'' if published is None else f'{published:.2f}'} |")
@@ -50,10 +52,12 @@ def _rows(figures: list[dict[str, Any]]) -> dict[str, dict[Any, Any]]:
     for f in figures:
         if f["target"] != "test_acc":
             continue
-        row = rows.setdefault(f["proxy"], {"non_finite": 0})
+        row = rows.setdefault(f["proxy"], {"non_finite": 0, "seed_range": 0.0})
         row[(f["subset"], f["statistic"])] = (f["mean"], f["low"], f["high"])
         if f["subset"] == "all":
             row["non_finite"] = f["non_finite"]
+            if f["statistic"] == "spearman":
+                row["seed_range"] = float(f.get("seed_range", 0.0))
     return rows
 
 
