@@ -51,6 +51,19 @@ def add_commands(commands: Any) -> None:
     val.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
                      help="a model hyperparameter for every fit (repeatable)")
     val.add_argument("--force", action="store_true", help="replace an existing surrogate of that name")
+    sizes = sub.add_parser("sizes", help="held-out ranking by training-set size (how many trained cells a surrogate "
+                                         "needs); keeps the largest fit and writes its card")
+    sizes.add_argument("--table", required=True)
+    sizes.add_argument("--out", required=True, metavar="NAME", help="name (or folder) of the surrogate kept")
+    sizes.add_argument("--sizes", type=int, nargs="+", required=True, metavar="N",
+                       help="training-set sizes, e.g. 50 100 200 500 1000 1500 (at most the cells outside the split)")
+    sizes.add_argument("--repeats", type=int, default=3, help="uniform draws per size (default 3)")
+    sizes.add_argument("--test-fraction", type=float_arg, default=0.25,
+                       help="share of the table held out to score every fit (default 0.25)")
+    sizes.add_argument("--seed", type=seed_arg, default=0)
+    sizes.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE",
+                       help="a model hyperparameter for every fit (repeatable)")
+    sizes.add_argument("--force", action="store_true", help="replace an existing surrogate of that name")
     sub.add_parser("list", help="the surrogates found beside the tables")
     for name, text in (("info", "a surrogate's manifest: source table, training cells, held-out quality"),
                        ("card", "redraw a validated surrogate's quality card and figures from its quality.json"),
@@ -60,7 +73,7 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     handlers = {"fit": fit_command, "validate": validate_command, "list": list_command, "info": info_command,
-                "verify": verify_command, "card": card_command}
+                "verify": verify_command, "card": card_command, "sizes": sizes_command}
     return handlers[args.surrogate_command](args)
 
 
@@ -163,6 +176,53 @@ def validate_command(args: argparse.Namespace) -> int:
               f"{ranking['at']} queries; the surrogate orders {ranking['same_order']} of the "
               f"{ranking['table_significant_pairs']} pairs the table separates the same way")
     print(f"wrote {shown(folder)} and its quality card {shown(folder / 'quality' / 'QUALITY.md')}")
+    return 0
+
+
+def sizes_command(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tqdm.auto import tqdm
+
+    from predictors.surrogate.artifact import save
+    from predictors.surrogate.benchmark import table_latency
+    from predictors.surrogate.metrics import held_out_metrics
+    from predictors.surrogate.sizes import size_fits, split
+    from predictors.surrogate.sizes_card import write_card
+
+    table, folder = table_and_output(args)
+    _, test = split(table.indices, args.test_fraction, args.seed)
+
+    def keep(model: Any, train: Any) -> None:
+        sampling = {"sampler": "uniform", "train_count": int(len(train)), "test_fraction": args.test_fraction,
+                    "sample_seed": args.seed, "results": []}
+        save(model, folder, sampling=sampling, metrics=held_out_metrics(model, table, test),
+             latency=table_latency(table), overwrite=args.force)
+
+    with tqdm(desc="surrogate sizes", unit="fit", bar_format="{desc}: {n} fits [{elapsed}] {postfix}") as bar:
+        def step(text: str) -> None:
+            bar.set_postfix_str(text)
+            bar.update(1)
+
+        study = size_fits(table, args.sizes, args.repeats, args.test_fraction, args.seed, progress=step,
+                          hyper=dict(args.param), keep=keep)
+    command = " ".join(["nasbench surrogate sizes", "--table", table.name, "--out", shlex.quote(args.out), "--sizes",
+                        *map(str, args.sizes), "--repeats", str(args.repeats), "--test-fraction",
+                        f"{args.test_fraction:g}", "--seed", str(args.seed),
+                        *(f"--param {k}={v}" for k, v in args.param)])
+    card = write_card(folder, folder.name, table, study, command)
+    for row in study["summary"]:
+        kt, st = row["kendall_test"], row["spearman_test"]
+        print(f"  {row['size']:>6,} cells: Kendall tau {kt['mean']:.3f} [{kt['min']:.3f}, {kt['max']:.3f}]  "
+              f"Spearman {st['mean']:.3f} [{st['min']:.3f}, {st['max']:.3f}]  (draws: {row['draws']})")
+    ceiling = study.get("ceiling")
+    if ceiling:
+        print(f"  seed 0 vs seed 1 on the same cells: Kendall tau {ceiling['kendall_test']:.3f}  "
+              f"Spearman {ceiling['spearman_test']:.3f}")
+    need = study["needed"]
+    print(f"needed: {need['size']:,} trained cells reach a Kendall tau within {need['tolerance']} of "
+          f"{need['largest_kendall']:.3f} ({need['largest']:,} cells)")
+    print(f"wrote {shown(folder)} and its card {shown(card)}")
     return 0
 
 
