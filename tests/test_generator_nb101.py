@@ -81,3 +81,14 @@ def test_cli_samples_uniformly_with_a_seed(tmp_path, capsys):
     assert main(["generate", "--space", "nb101", "--dataset", "digits", "--sample", "4", "--archs", "3",
                  "--out", str(tmp_path / "x")]) == 2
     assert "give one of them" in capsys.readouterr().err
+
+
+def test_datasheet_says_what_the_table_is_and_how_to_rebuild_it(generated):
+    from nasbench.table.datasheet import write_datasheet
+
+    out, _ = generated
+    text = write_datasheet(read_table(out)).read_text()
+    assert text.startswith("# gen-nb101: NB101-style cells trained on digits")
+    assert "--space nb101 --dataset digits --seeds 0 --sample 6 --sample-seed 0 --out tables/gen-nb101" in text
+    assert "every cell is its own isomorphism class" in text
+    assert "each row's epoch_seconds are its own training's" in text

@@ -84,7 +84,7 @@ def generate_command(args: argparse.Namespace) -> int:
     hours = manifest.generator["train_seconds"] / 3600
     print(f"wrote {manifest.name}: {manifest.rows} rows ({manifest.num_archs} architectures x {len(manifest.seeds)} seeds, "
           f"{manifest.generator['trainings']} trainings, {hours:.2f} core-hours of training) to {args.out}")
-    if not args.no_costs:
+    if not args.no_costs and manifest.generator["costs"].get("settings"):
         print(costs_line(manifest.generator["costs"]))
     return 0
 
@@ -97,15 +97,10 @@ def chosen_indices(args: argparse.Namespace) -> tuple[int, ...] | None:
         return tuple(range(args.archs))
     if not args.sample:
         return None
-    import numpy as np
-
+    from nasbench.generator.plan import sampled_indices
     from nasbench.spaces import get_space
 
-    size = get_space(args.space).size
-    if args.sample > size:
-        raise NasbenchError(f"--sample: {args.sample} exceeds the {size:,} architectures of {args.space}")
-    draw = np.random.default_rng(args.sample_seed).choice(size, size=args.sample, replace=False)
-    return tuple(int(i) for i in np.sort(draw))
+    return sampled_indices(get_space(args.space).size, args.sample, args.sample_seed)
 
 
 def check_device(device: str) -> None:

@@ -281,6 +281,9 @@ def cost_scale(out: Path, plan: Plan) -> tuple[np.ndarray | None, dict[str, Any]
     ``costs`` entry). None when the cost stage has not run (each row then copies its
     representative's seconds, as v1 tables do)."""
     folder = costs_dir(out)
+    if np.array_equal(plan.members, plan.representative):
+        return None, {"method": "own: every architecture is its own isomorphism class and trained itself: "
+                                "each row's epoch_seconds are its own training's"}
     if not (folder / STEPS_FILE).is_file() or not (folder / INFO_FILE).is_file():
         return None, {"method": "copied: each row carries the epoch_seconds of its isomorphism class's "
                                 "trained representative (per-cell costs not measured)"}

@@ -104,6 +104,21 @@ def training_cost_key(cell: Any, index: int) -> tuple[int, ...]:
             ops.count("skip_connect"), index)
 
 
+def sampled_indices(size: int, count: int, seed: int) -> tuple[int, ...]:
+    """``count`` indices of a space of ``size`` drawn uniformly without replacement, sorted
+    (``nasbench generate --sample COUNT --sample-seed SEED``)."""
+    if not 1 <= count <= size:
+        raise NasbenchError(f"--sample: {count} must be within 1..{size:,}, the architectures of the space")
+    draw = np.random.default_rng(seed).choice(size, size=count, replace=False)
+    return tuple(int(i) for i in np.sort(draw))
+
+
+def sample_seed_of(indices: Sequence[int], size: int, tries: int = 100) -> int | None:
+    """The --sample-seed (0..tries-1) that draws exactly ``indices``, or None."""
+    wanted = tuple(sorted(int(i) for i in indices))
+    return next((s for s in range(tries) if sampled_indices(size, len(wanted), s) == wanted), None)
+
+
 def make_plan(config: GeneratorConfig) -> Plan:
     """Group the table's architectures by canonical hash; the cheapest member trains for all."""
     space = get_space(config.space)

@@ -225,6 +225,22 @@ def _resolution_section(table: Table) -> list[str]:
             *resolution_lines(res), "", f"Verdict: {verdict(res)}.", ""]
 
 
+SPACE_TITLES = {"nb201": "NB201-style", "nb101": "NB101-style"}
+
+
+def _selection(space: str, indices: list[int] | None) -> str:
+    """The generate options that select a table's architectures (empty for a whole space)."""
+    if not indices:
+        return ""
+    if list(indices) == list(range(len(indices))):
+        return f" --archs {len(indices)}"
+    from nasbench.generator.plan import sample_seed_of
+    from nasbench.spaces import get_space
+
+    seed = sample_seed_of(indices, get_space(space).size)
+    return f" --sample {len(indices)} --sample-seed {seed}" if seed is not None else " (indices: see the manifest)"
+
+
 def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> str:
     """The datasheet's Markdown text."""
     m = table.manifest
@@ -237,7 +253,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
     present = table.indices
     q = figures.quantiles
     lines = [
-        f"# {m.name}: NB201-style cells trained on {data.get('name', '?')}",
+        f"# {m.name}: {SPACE_TITLES.get(m.space, m.space)} cells trained on {data.get('name', '?')}",
         "",
         m.description,
         "",
@@ -246,7 +262,8 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         f"schema v{m.schema_version}; {m.rows:,} rows "
         f"({len(present):,} architectures x {len(m.seeds)} seeds), {m.epochs} epoch{'s' if m.epochs != 1 else ''} of curves.",
         f"- Rebuild: `nasbench generate --space {m.space} --dataset {data.get('name')} --seeds "
-        f"{' '.join(map(str, m.seeds))} --out tables/{m.name}` (resumable; then `nasbench latency ...`, "
+        f"{' '.join(map(str, m.seeds))}{_selection(m.space, config.get('indices'))} --out tables/{m.name}` "
+        f"(resumable; then `nasbench latency ...`, "
         f"`nasbench tables datasheet {m.name}`).",
         "",
         "## Dataset and split",
@@ -261,11 +278,15 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         "",
         f"- Skeleton: stem, {macro.get('stages')} stage(s) of {macro.get('cells_per_stage')} cell(s), "
         f"{macro.get('channels')} channels"
-        + (", residual reduction blocks between stages" if macro.get("stages", 1) > 1 else ", no reduction blocks")
+        + (", no reduction blocks" if macro.get("stages", 1) == 1 else ", 2x2 max-pool downsampling between stacks"
+           if m.space == "nb101" else ", residual reduction blocks between stages")
         + ", global average pooling, linear classifier.",
         "- Training: " + ", ".join(f"{k}={v}" for k, v in sorted(train.items()) if v is not None) + ".",
-        f"- Seeds {m.seeds}; each isomorphism class is trained once per seed through its cheapest member "
-        f"(`trained_as`) and its accuracy and loss curves copied to every member: {len(figures.unique):,} unique trainings per seed.",
+        (f"- Seeds {m.seeds}; every cell is its own isomorphism class, trained once per seed: "
+         f"{len(figures.unique):,} trainings per seed." if m.space == "nb101" else
+         f"- Seeds {m.seeds}; each isomorphism class is trained once per seed through its cheapest member "
+         f"(`trained_as`) and its accuracy and loss curves copied to every member: {len(figures.unique):,} unique "
+         "trainings per seed."),
         f"- Device: `{table.to_pandas()['train_device'].iloc[0]}`; versions: "
         + ", ".join(f"{k} {v}" for k, v in sorted(m.versions.items())) + ".",
         "",
