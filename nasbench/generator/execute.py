@@ -147,8 +147,9 @@ def stop_children(keep: set[int], grace: float = 5.0) -> None:
 SCHEDULER_TIMEOUT = "15s"  # how long to try reaching a --scheduler before saying it cannot be reached
 
 
-def run_dask(jobs: Sequence[ChunkJob], scheduler: Any) -> Iterator[Result]:
-    """Train chunks on a Dask distributed cluster (an address, or a Client/LocalCluster)."""
+def run_dask(jobs: Sequence[Any], scheduler: Any, work: Callable[[Any], Any] = train_chunk) -> Iterator[tuple[Any, Any]]:
+    """Train chunks on a Dask distributed cluster (an address, or a Client/LocalCluster);
+    ``work`` maps a job to its result, as for :func:`run_processes`."""
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -157,7 +158,7 @@ def run_dask(jobs: Sequence[ChunkJob], scheduler: Any) -> Iterator[Result]:
     except (OSError, ValueError, TypeError) as exc:
         raise NasbenchError(f"--scheduler: cannot reach Dask scheduler {scheduler!r} ({exc})") from None
     try:
-        futures = client.map(train_chunk, list(jobs), pure=False)
+        futures = client.map(work, list(jobs), pure=False)
         job_of = {future.key: job for future, job in zip(futures, jobs)}
         for future in dask_completed(futures):
             yield job_of[future.key], future.result()

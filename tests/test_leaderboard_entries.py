@@ -1,0 +1,55 @@
+"""Leaderboard entries: a strategy runs under a track's protocol (seeds split across worker
+processes give the same runs as one process), is written append-only and verified bit for
+bit; a tampered entry, a changed protocol or another benchmark is rejected with one reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasbench.errors import NasbenchError
+from nasbench.leaderboard import TrackError, load_track
+from nasbench.leaderboard.entries import entry_record, run_entry, verify_entry, write_entry
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory):
+    from nasbench.table import load_table
+
+    root = tmp_path_factory.mktemp("tracks")
+    track = {"format": "nasbench.track/1", "name": "synth", "kind": "strategy", "benchmark": "table",
+             "benchmark_name": "synthetic-nb201", "benchmark_sha256": load_table("synthetic-nb201").sha256,
+             "objective": "regret", "queries": 15, "seeds": list(range(25))}
+    (root / "synth.json").write_text(json.dumps(track))
+    (root / "stale.json").write_text(json.dumps({**track, "name": "stale", "benchmark_sha256": "0" * 64}))
+    return root
+
+
+def test_parallel_seeds_give_the_same_entry_and_it_verifies(tracks, tmp_path):
+    track = load_track("synth", tracks)
+    serial = run_entry(track, "evolution")
+    parallel = run_entry(track, "evolution", workers=2)
+    assert serial["runs"] == parallel["runs"]
+    assert [r["seed"] for r in serial["runs"]] == list(range(25))
+    path = write_entry(entry_record(serial, track, "evolution", "evolution"), tmp_path)
+    assert path == tmp_path / "synth" / "evolution.json"
+    with pytest.raises(NasbenchError, match="append-only"):
+        write_entry(entry_record(serial, track, "evolution", "evolution"), tmp_path)
+    assert verify_entry(path, tracks_root=tracks) == []
+
+    record = json.loads(path.read_text())
+    record["runs"][3]["values"][2] += 0.01
+    path.write_text(json.dumps(record))
+    assert verify_entry(path, tracks_root=tracks) == ["seed 3: the re-run differs (values)"]
+    record["runs"] = record["runs"][:10]
+    path.write_text(json.dumps(record))
+    assert "a crashed or partial run" in verify_entry(path, tracks_root=tracks)[0]
+    record["entry"]["track"]["queries"] = 16
+    path.write_text(json.dumps(record))
+    assert verify_entry(path, tracks_root=tracks)[0].startswith("protocol mismatch")
+
+
+def test_a_track_on_another_benchmark_version_is_refused(tracks):
+    with pytest.raises(TrackError, match="protocol mismatch: track 'stale'"):
+        run_entry(load_track("stale", tracks), "random")
