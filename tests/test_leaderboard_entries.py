@@ -53,3 +53,18 @@ def test_parallel_seeds_give_the_same_entry_and_it_verifies(tracks, tmp_path):
 def test_a_track_on_another_benchmark_version_is_refused(tracks):
     with pytest.raises(TrackError, match="protocol mismatch: track 'stale'"):
         run_entry(load_track("stale", tracks), "random")
+
+
+def test_cli_runs_and_verifies_an_entry(tracks, tmp_path, capsys):
+    from nasbench.cli import main
+
+    common = ["leaderboard", "--tracks", str(tracks), "--entries", str(tmp_path)]
+    assert main([*common, "run", "random", "--track", "synth", "--workers", "2"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    entry = tmp_path / "synth" / "random.json"
+    assert main([*common, "verify", str(entry)]) == 0
+    assert "verified" in capsys.readouterr().out
+    assert main([*common, "run", "random", "--track", "synth"]) == 2
+    assert "append-only" in capsys.readouterr().err
+    assert main([*common, "run", "random", "--track", "nope"]) == 2
+    assert "unknown track 'nope'" in capsys.readouterr().err

@@ -10,7 +10,18 @@ import traceback
 from collections.abc import Sequence
 
 from nasbench import __version__
-from nasbench.cli import calibrate, generate, predictors, proxies, search, spaces, surrogate, tables, timing
+from nasbench.cli import (
+    calibrate,
+    generate,
+    leaderboard,
+    predictors,
+    proxies,
+    search,
+    spaces,
+    surrogate,
+    tables,
+    timing,
+)
 from nasbench.cli.args import Parser
 from nasbench.errors import NasbenchError
 
@@ -21,7 +32,7 @@ HANDLERS = {
     "compare": search.compare_command, "generate": generate.generate_command,
     "latency": timing.run_timing_command, "costs": timing.run_timing_command, "calibrate": calibrate.run,
     "proxies": proxies.run, "predictors": predictors.run, "surrogate": surrogate.run,
-    "spaces": spaces.run,
+    "spaces": spaces.run, "leaderboard": leaderboard.run,
 }
 
 
@@ -41,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra folder to search for tables (repeatable; also $NASBENCH_TABLES)",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in (tables, search, generate, timing, calibrate, proxies, predictors, surrogate, spaces):
+    for group in (tables, search, generate, timing, calibrate, proxies, predictors, surrogate, spaces, leaderboard):
         group.add_commands(commands)
     return parser
 

@@ -1,0 +1,74 @@
+"""``nasbench leaderboard``: list the tracks, run an entry under a track's protocol, verify an
+entry by re-running it bit for bit (exit 1 with the reason when it differs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from nasbench.cli.args import Parser, param_arg, positive_int
+
+
+def add_commands(commands: Any) -> None:
+    """Register the ``leaderboard`` command group."""
+    group = commands.add_parser("leaderboard", help="leaderboard tracks: list, run an entry, verify an entry")
+    group.add_argument("--tracks", type=Path, default=None, metavar="DIR",
+                       help="folder of track files (default: leaderboard/tracks)")
+    group.add_argument("--entries", type=Path, default=None, metavar="DIR",
+                       help="folder of entries (default: leaderboard/entries)")
+    sub = group.add_subparsers(dest="leaderboard_command", required=True, parser_class=Parser)
+    sub.add_parser("tracks", help="every track: kind, benchmark, objective, budget, seeds")
+    run = sub.add_parser("run", help="run a strategy on every seed of a track and write its entry (append-only)")
+    run.add_argument("strategy", help="a built-in strategy or path.py:Class (run isolated)")
+    run.add_argument("--track", required=True)
+    run.add_argument("--name", default=None, help="entry name (default: the strategy's name)")
+    run.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--workers", type=positive_int, default=1, help="worker processes the seeds are split across")
+    run.add_argument("--scheduler", default=None, help="Dask scheduler address (instead of --workers)")
+    verify = sub.add_parser("verify", help="re-run an entry and compare it bit for bit (exit 1 when it differs)")
+    verify.add_argument("entry", type=Path)
+    verify.add_argument("--workers", type=positive_int, default=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch a ``leaderboard`` sub-command."""
+    return {"tracks": _tracks, "run": _run, "verify": _verify}[args.leaderboard_command](args)
+
+
+def _tracks(args: argparse.Namespace) -> int:
+    from nasbench.leaderboard import list_tracks
+
+    print(f"{'track':<26} {'kind':<9} {'benchmark':<30} {'objective':<19} {'budget':>8} {'seeds':>5}")
+    for t in list_tracks(args.tracks):
+        budget = f"{t.queries}q" if t.queries else (f"{t.seconds:g}s" if t.seconds else "-")
+        print(f"{t.name:<26} {t.kind:<9} {t.benchmark + ' ' + t.benchmark_name:<30} {t.objective:<19} "
+              f"{budget:>8} {len(t.seeds):>5}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from nasbench.leaderboard import load_track
+    from nasbench.leaderboard.entries import entry_record, run_entry, write_entry
+
+    track = load_track(args.track, args.tracks)
+    name = args.name or args.strategy.rsplit(":", 1)[-1].lower()
+    result = run_entry(track, args.strategy, dict(args.param), args.workers, args.scheduler,
+                       tables_dir=args.tables_dir)
+    path = write_entry(entry_record(result, track, name, args.strategy), args.entries)
+    finals = [run["regret"][-1] for run in result["runs"]]
+    print(f"{name} on {track.name}: mean final {track.objective} {sum(finals) / len(finals):.3f} over "
+          f"{len(finals)} seeds")
+    print(f"wrote {path}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from nasbench.leaderboard.entries import verify_entry
+
+    problems = verify_entry(args.entry, args.workers, args.tables_dir, args.tracks)
+    if problems:
+        print(f"{args.entry}: rejected: {problems[0]}")
+        return 1
+    print(f"{args.entry}: verified (every seed re-run bit for bit)")
+    return 0
