@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -158,6 +159,19 @@ def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: st
     from nasbench.plotting import pyplot
 
     plt = pyplot()
+    fig = anytime_figure(results, labels)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def anytime_figure(results: Sequence[StudyResult], labels: Sequence[str]) -> Any:
+    """The matplotlib figure of :func:`plot_anytime` (the caller saves and closes it)."""
+    from nasbench.plotting import pyplot
+
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     means = [summarize_by_queries(r.curves, [max(len(c.regret) for c in r.curves)]).mean[0] for r in results]
@@ -190,8 +204,4 @@ def plot_anytime(results: Sequence[StudyResult], labels: Sequence[str], path: st
     synthetic = " [SYNTHETIC]" if any(r.synthetic for r in results) else ""
     boot = " (bootstrap CI: < 5 seeds)" if any(len(r.seeds) < BOOTSTRAP_BELOW for r in results) else ""
     fig.suptitle(f"Anytime {what}, mean and 95% CI over seeds{boot}: {', '.join(tables)}{synthetic}")
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return fig

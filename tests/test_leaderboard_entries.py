@@ -5,6 +5,7 @@ bit; a tampered entry, a changed protocol or another benchmark is rejected with 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -68,3 +69,24 @@ def test_cli_runs_and_verifies_an_entry(tracks, tmp_path, capsys):
     assert "append-only" in capsys.readouterr().err
     assert main([*common, "run", "random", "--track", "nope"]) == 2
     assert "unknown track 'nope'" in capsys.readouterr().err
+
+
+def test_render_writes_a_self_contained_page(tracks, tmp_path, capsys):
+    from nasbench.cli import main
+
+    common = ["leaderboard", "--tracks", str(tracks), "--entries", str(tmp_path / "entries")]
+    for strategy in ("random", "evolution", "local-search"):
+        assert main([*common, "run", strategy, "--track", "synth"]) == 0
+    out = tmp_path / "site"
+    assert main([*common, "render", "--out", str(out)]) == 0
+    md = (out / "LEADERBOARD.md").read_text()
+    assert "## synth" in md and "| local-search |" not in md.split("## synth")[0]
+    assert md.count("| ") > 10 and "(plots/synth.png)" in md
+    page = (out / "index.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and 'name="viewport"' in page
+    assert "<script" not in page and "<link" not in page and "src=\"http" not in page
+    namespaces = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    assert set(re.findall(r'http://[^"]*', page)) <= namespaces  # SVG namespaces only: nothing to fetch
+    first = page
+    assert main([*common, "render", "--out", str(out)]) == 0
+    assert (out / "index.html").read_text() == first  # a pure function of the entries

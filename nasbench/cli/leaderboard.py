@@ -26,6 +26,8 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("--workers", type=positive_int, default=1, help="worker processes the seeds are split across")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address (instead of --workers)")
+    render = sub.add_parser("render", help="write LEADERBOARD.md and a self-contained index.html from the entries")
+    render.add_argument("--out", type=Path, default=None, metavar="DIR", help="default: the leaderboard folder")
     verify = sub.add_parser("verify", help="re-run an entry and compare it bit for bit (exit 1 when it differs)")
     verify.add_argument("entry", type=Path)
     verify.add_argument("--workers", type=positive_int, default=1)
@@ -33,7 +35,23 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a ``leaderboard`` sub-command."""
-    return {"tracks": _tracks, "run": _run, "verify": _verify}[args.leaderboard_command](args)
+    return {"tracks": _tracks, "run": _run, "verify": _verify, "render": _render}[args.leaderboard_command](args)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from nasbench.leaderboard import list_tracks
+    from nasbench.leaderboard.board import build_board
+    from nasbench.leaderboard.entries import entries_dir
+    from nasbench.leaderboard.render import render
+
+    board = build_board(list_tracks(args.tracks), args.entries, tuple(args.tables_dir))
+    out = args.out if args.out is not None else entries_dir(args.entries).parent
+    for path in render(board, out):
+        print(f"wrote {path}")
+    shown = sum(len(rows) for rows in board.rows.values())
+    print(f"{shown} entries on {len(board.tracks)} tracks" + ("" if board.cross is None else
+          f"; across {len(board.cross_tracks)} tracks Friedman p = {board.cross.p:.3g}"))
+    return 0
 
 
 def _tracks(args: argparse.Namespace) -> int:

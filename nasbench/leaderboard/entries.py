@@ -36,9 +36,10 @@ def open_benchmark(track: Track, tables_dir: Sequence[str] = ()) -> Any:
 
         benchmark = load_surrogate_benchmark(track.benchmark_name, list(tables_dir))
     else:
+        from nasbench.benchmarks import as_benchmark
         from nasbench.table import load_table
 
-        benchmark = load_table(track.benchmark_name, list(tables_dir))
+        benchmark = as_benchmark(load_table(track.benchmark_name, list(tables_dir)))
     if benchmark.sha256 != track.benchmark_sha256:
         raise TrackError(f"protocol mismatch: track {track.name!r} is defined on {track.benchmark} "
                          f"{track.benchmark_name} {track.benchmark_sha256[:12]}, found {benchmark.sha256[:12]}")
