@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.cli.args import Parser, param_arg, positive_int
+from nasbench.errors import NasbenchError
 
 
 def add_commands(commands: Any) -> None:
@@ -19,8 +20,10 @@ def add_commands(commands: Any) -> None:
                        help="folder of entries (default: leaderboard/entries)")
     sub = group.add_subparsers(dest="leaderboard_command", required=True, parser_class=Parser)
     sub.add_parser("tracks", help="every track: kind, benchmark, objective, budget, seeds")
-    run = sub.add_parser("run", help="run a strategy on every seed of a track and write its entry (append-only)")
-    run.add_argument("strategy", help="a built-in strategy or path.py:Class (run isolated)")
+    run = sub.add_parser("run", help="run a strategy (or evaluate a predictor) on every seed of a track and write "
+                                     "its entry (append-only)")
+    run.add_argument("strategy", help="a built-in strategy or path.py:Class (run isolated); on a predictor track, "
+                                      "a registered predictor")
     run.add_argument("--track", required=True)
     run.add_argument("--name", default=None, help="entry name (default: the strategy's name)")
     run.add_argument("--param", type=param_arg, action="append", default=[], metavar="NAME=VALUE")
@@ -71,6 +74,21 @@ def _run(args: argparse.Namespace) -> int:
 
     track = load_track(args.track, args.tracks)
     name = args.name or args.strategy.rsplit(":", 1)[-1].lower()
+    if track.kind == "predictor":
+        from nasbench.leaderboard.predictor_entries import run_predictor_entry
+
+        record = run_predictor_entry(track, args.strategy, args.workers)
+        record["entry"]["name"] = name
+        path = write_entry(record, args.entries)
+        largest = max(track.train_sizes)
+        taus = [r["kendall"] for r in record["records"] if r["train_size"] == largest]
+        print(f"{name} on {track.name}: mean Kendall tau {sum(taus) / len(taus):.3f} at {largest} training cells "
+              f"over {len(taus)} seeds")
+        print(f"wrote {path}")
+        return 0
+    if track.kind == "proxy":
+        raise NasbenchError(f"track {track.name!r}: proxy-track entries cannot be run yet (the leaderboard's proxy "
+                            "track is still being built); `nasbench proxies correlate` gives the figures")
     result = run_entry(track, args.strategy, dict(args.param), args.workers, args.scheduler,
                        tables_dir=args.tables_dir)
     path = write_entry(entry_record(result, track, name, args.strategy), args.entries)
@@ -82,9 +100,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from nasbench.leaderboard.entries import verify_entry
+    import json
 
-    problems = verify_entry(args.entry, args.workers, args.tables_dir, args.tracks)
+    from nasbench.leaderboard.entries import verify_entry
+    from nasbench.leaderboard.predictor_entries import FORMAT, verify_predictor_entry
+
+    try:
+        kind = json.loads(args.entry.read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError) as exc:
+        raise NasbenchError(f"{args.entry}: not a leaderboard entry ({exc})") from None
+    if kind == FORMAT:
+        problems = verify_predictor_entry(args.entry, args.workers, args.tracks)
+    else:
+        problems = verify_entry(args.entry, args.workers, args.tables_dir, args.tracks)
     if problems:
         print(f"{args.entry}: rejected: {problems[0]}")
         return 1
