@@ -87,8 +87,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         return 0
     if track.kind == "proxy":
-        raise NasbenchError(f"track {track.name!r}: proxy-track entries cannot be run yet (the leaderboard's proxy "
-                            "track is still being built); `nasbench proxies correlate` gives the figures")
+        from nasbench.leaderboard.proxy_entries import run_proxy_entry
+
+        record = run_proxy_entry(track, args.strategy)
+        record["entry"]["name"] = name
+        path = write_entry(record, args.entries)
+        rhos = [r["spearman"] for r in record["records"]]
+        print(f"{name} on {track.name}: Spearman {sum(rhos) / len(rhos):.3f} (init seeds "
+              f"{', '.join(f'{r:.3f}' for r in rhos)})")
+        print(f"wrote {path}")
+        return 0
     result = run_entry(track, args.strategy, dict(args.param), args.workers, args.scheduler,
                        tables_dir=args.tables_dir)
     path = write_entry(entry_record(result, track, name, args.strategy), args.entries)
@@ -104,6 +112,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     from nasbench.leaderboard.entries import verify_entry
     from nasbench.leaderboard.predictor_entries import FORMAT, verify_predictor_entry
+    from nasbench.leaderboard.proxy_entries import FORMAT as PROXY_FORMAT
+    from nasbench.leaderboard.proxy_entries import verify_proxy_entry
 
     try:
         kind = json.loads(args.entry.read_text(encoding="utf-8")).get("format")
@@ -111,6 +121,8 @@ def _verify(args: argparse.Namespace) -> int:
         raise NasbenchError(f"{args.entry}: not a leaderboard entry ({exc})") from None
     if kind == FORMAT:
         problems = verify_predictor_entry(args.entry, args.workers, args.tracks)
+    elif kind == PROXY_FORMAT:
+        problems = verify_proxy_entry(args.entry, args.tracks)
     else:
         problems = verify_entry(args.entry, args.workers, args.tables_dir, args.tracks)
     if problems:

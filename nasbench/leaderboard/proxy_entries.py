@@ -1,0 +1,115 @@
+"""Leaderboard entries of proxy tracks: a registered zero-cost proxy's rank correlation with
+the table's final test accuracy, from the table's precomputed proxy scores (nasbench proxies
+compute), per init seed of the track, over the connected cells with a finite score (the sign
+of the proxy applied, as ``nasbench proxies correlate`` does).
+
+Verifying re-scores a seeded sample of cells under every init seed, bit for bit against the
+stored scores (re-scoring the whole table would take core-hours), then recomputes the
+correlations from the stored scores.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench.errors import NasbenchError
+from nasbench.leaderboard.entries import open_benchmark
+from nasbench.leaderboard.tracks import Track, TrackError, load_track, parse_track
+
+FORMAT = "nasbench.leaderboard-proxy/1"
+VERIFY_CELLS = 16  # cells re-scored per init seed by verify
+
+
+def _scores(track: Track, proxy: str) -> tuple[Any, dict[str, Any], np.ndarray]:
+    """(table, proxy manifest, (init seeds of the track, size) signed scores)."""
+    from predictors.proxies import PROXIES, load_proxies
+    from predictors.proxies.reading import read_scores
+
+    if track.kind != "proxy":
+        raise TrackError(f"track {track.name!r} is a {track.kind} track, not a proxy track")
+    load_proxies()
+    if proxy not in PROXIES:
+        raise NasbenchError(f"unknown proxy {proxy!r} (known: {', '.join(sorted(PROXIES.names()))})")
+    table = open_benchmark(track).table
+    manifest, raw = read_scores(table)
+    missing = [s for s in track.seeds if s not in manifest["init_seeds"]]
+    if proxy not in raw or missing:
+        raise NasbenchError(f"table {table.name!r}: its proxy scores lack {proxy!r} or init seeds {missing}; "
+                            f"compute them with: nasbench proxies compute --table {table.name}")
+    rows = [manifest["init_seeds"].index(s) for s in track.seeds]
+    return table, manifest, raw[proxy][rows] * PROXIES.get(proxy).sign
+
+
+def figures(track: Track, proxy: str) -> list[dict[str, Any]]:
+    """Per init seed: Spearman and Kendall against final test accuracy, and how many cells counted."""
+    from scipy.stats import kendalltau, spearmanr
+
+    from nasbench.spaces.nb201 import op_ids_by_index
+    from predictors.proxies.correlate import connected
+
+    table, _, scores = _scores(track, proxy)
+    target = table.final("test_acc").astype(np.float64)
+    keep = np.isfinite(target)
+    if table.space.name == "nb201":
+        keep &= connected(op_ids_by_index())
+    out = []
+    for seed, row in zip(track.seeds, scores):
+        ok = keep & np.isfinite(row)
+        out.append({"init_seed": int(seed), "spearman": float(spearmanr(row[ok], target[ok]).statistic),
+                    "kendall": float(kendalltau(row[ok], target[ok]).statistic), "cells": int(ok.sum()),
+                    "non_finite": int((keep & ~np.isfinite(row)).sum())})
+    return out
+
+
+def run_proxy_entry(track: Track, proxy: str) -> dict[str, Any]:
+    """The entry's content for ``proxy`` on ``track``."""
+    from nasbench.study import result_versions
+
+    return {"format": FORMAT, "proxy": proxy, "records": figures(track, proxy), "versions": result_versions(),
+            "entry": {"name": proxy, "strategy": proxy, "track": track.to_dict()}}
+
+
+def rescore_sample(track: Track, proxy: str) -> str | None:
+    """Re-score ``VERIFY_CELLS`` seeded cells under each init seed; a reason when any differs."""
+    from predictors.proxies.scoring import ProxyJob, score_chunk
+
+    table, manifest, _ = _scores(track, proxy)
+    from predictors.proxies.reading import read_scores
+
+    _, raw = read_scores(table)
+    stored = raw[proxy]
+    present = np.flatnonzero(np.isfinite(stored[0]))
+    cells = np.sort(np.random.default_rng(0).choice(present, size=min(VERIFY_CELLS, len(present)), replace=False))
+    for seed in track.seeds:
+        row = manifest["init_seeds"].index(seed)
+        job = ProxyJob(f"verify-{seed}", tuple(int(c) for c in cells), int(seed), manifest["dataset"]["name"],
+                       int(manifest["dataset"].get("split_seed", 0)), dict(manifest["macro"]),
+                       int(manifest["batch"]["size"]), int(manifest["batch"]["seed"]), (proxy,), None,
+                       manifest.get("space", "nb201"))
+        fresh = np.asarray(score_chunk(job)["score"], dtype=np.float64)
+        old = stored[row, cells]
+        same = (fresh == old) | (np.isnan(fresh) & np.isnan(old))
+        if not same.all():
+            bad = int(cells[np.flatnonzero(~same)[0]])
+            return f"init seed {seed}, cell {bad}: re-scoring gives {fresh[~same][0]!r}, the table stored {old[~same][0]!r}"
+    return None
+
+
+def verify_proxy_entry(path: str | Path, tracks_root: str | Path | None = None) -> list[str]:
+    """The reasons a proxy entry is rejected (empty: verified)."""
+    record = json.loads(Path(path).read_text(encoding="utf-8"))
+    recorded = parse_track(record["entry"]["track"], f"{path}: entry.track")
+    current = load_track(recorded.name, tracks_root)
+    if current != recorded:
+        return [f"protocol mismatch: the entry ran under another version of track {current.name!r}"]
+    problem = rescore_sample(current, record["proxy"])
+    if problem:
+        return [problem]
+    fresh = json.loads(json.dumps(figures(current, record["proxy"])))
+    if fresh != record["records"]:
+        return ["records: the correlations recomputed from the stored scores differ from the entry's"]
+    return []

@@ -1,0 +1,31 @@
+"""Proxy-track entries on the shipped nb201-digits proxy table: per init seed correlations as
+`nasbench proxies correlate` computes them; verify re-scores a sample of cells bit for bit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nasbench.cli import main
+
+
+def test_a_proxy_entry_runs_and_verifies_and_a_tampered_one_is_rejected(tmp_path, capsys):
+    common = ["leaderboard", "--entries", str(tmp_path)]
+    assert main([*common, "run", "params", "--track", "nb201-digits-proxies"]) == 0
+    assert "params on nb201-digits-proxies: Spearman 0.758" in capsys.readouterr().out
+    path = tmp_path / "nb201-digits-proxies" / "params.json"
+    record = json.loads(path.read_text())
+    assert [r["init_seed"] for r in record["records"]] == [0, 1, 2]
+    assert all(r["cells"] == 15_284 for r in record["records"])  # 341 disconnected cells left out
+    assert main([*common, "verify", str(path)]) == 0
+    assert "verified" in capsys.readouterr().out
+    record["records"][1]["spearman"] += 1e-9
+    path.write_text(json.dumps(record))
+    assert main([*common, "verify", str(path)]) == 1
+    assert "correlations recomputed from the stored scores differ" in capsys.readouterr().out
+
+
+def test_unknown_proxy_is_named(tmp_path, capsys):
+    assert main(["leaderboard", "--entries", str(tmp_path), "run", "magic", "--track", "nb201-digits-proxies"]) == 2
+    assert "unknown proxy 'magic'" in capsys.readouterr().err
