@@ -59,3 +59,15 @@ def test_cli_runs_and_verifies_a_predictor_entry(track_root, tmp_path, capsys):
     assert "mean Kendall tau" in capsys.readouterr().out
     assert main([*common, "verify", str(tmp_path / "synth-predictors" / "rf.json")]) == 0
     assert "verified" in capsys.readouterr().out
+
+
+def test_predictor_entries_are_rendered_by_training_size(track_root, tmp_path, capsys):
+    from nasbench.cli import main
+
+    common = ["leaderboard", "--tracks", str(track_root), "--entries", str(tmp_path / "entries")]
+    for predictor in ("rf", "gp"):
+        assert main([*common, "run", predictor, "--track", "synth-predictors"]) == 0
+    assert main([*common, "render", "--out", str(tmp_path / "site")]) == 0
+    md = (tmp_path / "site" / "LEADERBOARD.md").read_text()
+    assert "| rank | predictor | tau @ 20 | tau @ 60 |" in md
+    assert md.count("| rf |") + md.count("| gp |") == 2

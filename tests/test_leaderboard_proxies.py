@@ -29,3 +29,15 @@ def test_a_proxy_entry_runs_and_verifies_and_a_tampered_one_is_rejected(tmp_path
 def test_unknown_proxy_is_named(tmp_path, capsys):
     assert main(["leaderboard", "--entries", str(tmp_path), "run", "magic", "--track", "nb201-digits-proxies"]) == 2
     assert "unknown proxy 'magic'" in capsys.readouterr().err
+
+
+def test_proxy_entries_are_rendered_ranked(tmp_path, capsys):
+    common = ["leaderboard", "--entries", str(tmp_path / "entries")]
+    for proxy in ("params", "snip"):
+        assert main([*common, "run", proxy, "--track", "nb201-digits-proxies"]) == 0
+    assert main([*common, "render", "--out", str(tmp_path / "site")]) == 0
+    assert "2 entries on 1 tracks" in capsys.readouterr().out
+    md = (tmp_path / "site" / "LEADERBOARD.md").read_text()
+    section = md.split("## nb201-digits-proxies")[1]
+    assert section.index("| 1 | snip |") < section.index("| 2 | params |")
+    assert "nb201-digits-proxies" in (tmp_path / "site" / "index.html").read_text()

@@ -51,8 +51,8 @@ def _render(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else entries_dir(args.entries).parent
     for path in render(board, out):
         print(f"wrote {path}")
-    shown = sum(len(rows) for rows in board.rows.values())
-    print(f"{shown} entries on {len(board.tracks)} tracks" + ("" if board.cross is None else
+    shown = sum(len(rows) for rows in board.rows.values()) + sum(len(t[1]) for t in board.tables.values())
+    print(f"{shown} entries on {len(board.tracks) + len(board.other_tracks)} tracks" + ("" if board.cross is None else
           f"; across {len(board.cross_tracks)} tracks Friedman p = {board.cross.p:.3g}"))
     return 0
 

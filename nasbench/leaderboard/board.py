@@ -6,7 +6,9 @@ tracks, average ranks with the Friedman test and Nemenyi's critical difference."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +47,16 @@ class Row:
 
 @dataclass(frozen=True)
 class Board:
-    """Every strategy track's rows (best first) and the cross-track ranking."""
+    """Every strategy track's rows (best first), the cross-track ranking, and the tables of
+    the proxy and predictor tracks (a header and rows of text each)."""
 
     tracks: tuple[Track, ...]
     rows: dict[str, tuple[Row, ...]]
     results: dict[str, dict[str, Any]]  # track -> entry name -> StudyResult (for the plots)
     cross: CrossTrackRanking | None
     cross_tracks: tuple[str, ...]
+    other_tracks: tuple[Track, ...] = ()
+    tables: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = field(default_factory=dict)
 
 
 def load_entries(track: Track, root: str | Path | None = None) -> dict[str, Any]:
@@ -75,11 +80,13 @@ def top_threshold(track: Track, tables_dir: tuple[str, ...] = ()) -> float | Non
     return top_fraction_threshold(test)
 
 
-def _mean_ci(values: np.ndarray) -> tuple[float, float, float]:
+def _mean_ci(values: np.ndarray, floor: float | None = 0.0) -> tuple[float, float, float]:
+    """Mean and 95% CI over seeds; ``floor`` cuts the low end (regret is never negative)."""
     from nasbench.evaluation import mean_ci
 
-    mean, low, high, _ = mean_ci(values[:, None])
-    return float(mean[0]), float(max(low[0], 0.0)), float(high[0])
+    mean, low, high, _ = mean_ci(np.asarray(values, dtype=np.float64)[:, None])
+    low_value = float(low[0]) if floor is None else float(max(low[0], floor))
+    return float(mean[0]), low_value, float(high[0])
 
 
 def track_rows(track: Track, results: dict[str, Any], threshold: float | None) -> tuple[Row, ...]:
@@ -115,9 +122,15 @@ def track_rows(track: Track, results: dict[str, Any], threshold: float | None) -
 def build_board(tracks: list[Track], root: str | Path | None = None, tables_dir: tuple[str, ...] = ()) -> Board:
     """Rows of every strategy track with entries, and the ranking across the tracks that share
     at least three strategies (entries named after the strategy, defaults only)."""
-    rows, results, shown = {}, {}, []
+    rows, results, shown, other, tables = {}, {}, [], [], {}
     for track in tracks:
         if track.kind != "strategy":
+            records = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+                       for p in sorted((entries_dir(root) / track.name).glob("*.json"))}
+            if records:
+                other.append(track)
+                tables[track.name] = (proxy_table(records) if track.kind == "proxy"
+                                      else predictor_table(records, track.train_sizes))
             continue
         found = load_entries(track, root)
         if not found:
@@ -130,4 +143,57 @@ def build_board(tracks: list[Track], root: str | Path | None = None, tables_dir:
     if len(shared) >= 3 and len(shown) >= 2:
         scores = np.array([[next(r.mean for r in rows[t.name] if r.name == n) for n in shared] for t in shown])
         cross, cross_tracks = rank_across_tracks(shared, scores), tuple(t.name for t in shown)
-    return Board(tuple(shown), rows, results, cross, cross_tracks)
+    return Board(tuple(shown), rows, results, cross, cross_tracks, tuple(other), tables)
+
+
+def _ranked(samples: dict[str, np.ndarray], higher_better: bool = True) -> dict[str, str]:
+    """Rank ranges from Holm-corrected Welch tests (a shared range: inside the noise)."""
+    from nasbench.significance import pairwise_tests
+
+    sign = -1.0 if higher_better else 1.0
+    flipped = {n: sign * v for n, v in samples.items()}
+    better: dict[str, set[str]] = {n: set() for n in samples}
+    if len(samples) > 1 and all(len(v) > 1 for v in samples.values()):
+        with warnings.catch_warnings():  # a constant sample (params: the same for every init seed) is fine
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tests = pairwise_tests(flipped)
+        for t in tests:
+            if t.significant():
+                low, high = (t.first, t.second) if t.difference < 0 else (t.second, t.first)
+                better[high].add(low)
+    out = {}
+    for name in samples:
+        first, last = 1 + len(better[name]), len(samples) - sum(1 for o in samples if name in better[o])
+        out[name] = str(first) if first == last else f"{first}-{last}"
+    return out
+
+
+def proxy_table(records: dict[str, dict[str, Any]]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Proxy entries: Spearman and Kendall, mean and CI over init seeds, best first."""
+    spear = {n: np.array([r["spearman"] for r in e["records"]]) for n, e in records.items()}
+    kend = {n: np.array([r["kendall"] for r in e["records"]]) for n, e in records.items()}
+    ranks = _ranked(spear)
+    rows = []
+    for name in sorted(records, key=lambda n: -spear[n].mean()):
+        s, k = _mean_ci(spear[name], floor=None), _mean_ci(kend[name], floor=None)
+        rows.append((ranks[name], name, f"{s[0]:.3f} [{s[1]:.3f}, {s[2]:.3f}]", f"{k[0]:.3f} [{k[1]:.3f}, {k[2]:.3f}]",
+                     str(len(spear[name])), f"{records[name]['records'][0]['cells']:,}"))
+    return ("rank", "proxy", "Spearman, 95% CI over init seeds", "Kendall, 95% CI", "init seeds", "cells"), tuple(rows)
+
+
+def predictor_table(records: dict[str, dict[str, Any]], sizes: tuple[int, ...]
+                    ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Predictor entries: Kendall tau at each training size (mean and CI over seeds), ranked at the largest."""
+    def taus(entry: dict[str, Any], size: int) -> np.ndarray:
+        return np.array([r["kendall"] for r in entry["records"] if r["train_size"] == size])
+
+    largest = max(sizes)
+    ranks = _ranked({n: taus(e, largest) for n, e in records.items()})
+    rows = []
+    for name in sorted(records, key=lambda n: -taus(records[n], largest).mean()):
+        cells = []
+        for size in sizes:
+            mean, low, high = _mean_ci(taus(records[name], size), floor=None)
+            cells.append(f"{mean:.3f} [{low:.3f}, {high:.3f}]")
+        rows.append((ranks[name], name, *cells))
+    return ("rank", "predictor", *(f"tau @ {s}" for s in sizes)), tuple(rows)

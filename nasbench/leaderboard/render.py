@@ -12,7 +12,9 @@ from nasbench.atomic import atomic_path, atomic_write_text
 from nasbench.leaderboard.board import Board, Row
 
 OBJECTIVE_TEXT = {"regret": "test regret (points)", "constrained-regret": "test regret under the latency limit (points)",
-                  "hypervolume-gap": "hypervolume gap (% of the box)"}
+                  "hypervolume-gap": "hypervolume gap (% of the box)",
+                  "proxy-spearman": "Spearman of the proxy's score against final test accuracy (connected cells)",
+                  "predictor-kendall": "Kendall tau of predicted against recorded test accuracy on held-out cells"}
 HOW = ("Each entry ran every seed of its track (25); figures are the mean over seeds with a 95% CI. "
        "Rank: Welch tests between every pair of entries, Holm-corrected; an entry's rank runs from 1 + the "
        "entries significantly better to the entries not significantly worse, so entries inside the noise share "
@@ -56,6 +58,14 @@ def markdown(board: Board) -> str:
                   "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         lines += ["| " + " | ".join(_cells(r)) + " |" for r in board.rows[track.name]]
         lines += ["", f"![anytime curves of {track.name}](plots/{track.name}.png)", ""]
+    for track in board.other_tracks:
+        header, rows = board.tables[track.name]
+        lines += [f"## {track.name}", "", track.description, "",
+                  f"Benchmark: {track.benchmark} `{track.benchmark_name}` (sha256 {track.benchmark_sha256[:12]}); "
+                  f"objective: {OBJECTIVE_TEXT[track.objective]}; seeds {list(track.seeds)}.", "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -86,6 +96,14 @@ def page(board: Board, svgs: dict[str, str]) -> str:
                   f"<p>Objective: {esc(OBJECTIVE_TEXT[track.objective])}; budget {track.queries} queries; "
                   f"benchmark {esc(track.benchmark)} <code>{esc(track.benchmark_name)}</code>.</p>",
                   f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>', svgs.get(track.name, "")]
+    for track in board.other_tracks:
+        header, rows = board.tables[track.name]
+        head = "".join(f"<th>{esc(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+        parts += [f'<h2 id="{esc(track.name)}">{esc(track.name)}</h2>', f"<p>{esc(track.description)}</p>",
+                  f"<p>Objective: {esc(OBJECTIVE_TEXT[track.objective])}; benchmark {esc(track.benchmark)} "
+                  f"<code>{esc(track.benchmark_name)}</code>.</p>",
+                  f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>']
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
