@@ -221,7 +221,9 @@ def sizes_command(args: argparse.Namespace) -> int:
               f"Spearman {ceiling['spearman_test']:.3f}")
     need = study["needed"]
     print(f"needed: {need['size']:,} trained cells reach a Kendall tau within {need['tolerance']} of "
-          f"{need['largest_kendall']:.3f} ({need['largest']:,} cells)")
+          f"{need['largest_kendall']:.3f} ({need['largest']:,} cells)"
+          + ("; the curve has not flattened: more trained cells would still help" if need["size"] == need["largest"]
+             else ""))
     print(f"wrote {shown(folder)} and its card {shown(card)}")
     return 0
 

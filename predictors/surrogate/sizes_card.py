@@ -50,8 +50,12 @@ def markdown(record: dict[str, Any]) -> str:
                   f"accuracy ({ceiling['kendall_valid']:.3f} / {ceiling['spearman_valid']:.3f} on validation): one "
                   "training run ranks another no better than that. A surrogate of the seed mean can pass a single "
                   "seed's agreement, since averaging removes part of the noise.", ""]
-    lines += [f"Needed: {need['size']:,} trained cells reach a test Kendall tau within {need['tolerance']} of the "
-              f"largest fit's ({need['largest_kendall']:.3f} with {need['largest']:,} cells).", "",
+    verdict = (f"Needed: {need['size']:,} trained cells reach a test Kendall tau within {need['tolerance']} of the "
+               f"largest fit's ({need['largest_kendall']:.3f} with {need['largest']:,} cells).")
+    if need["size"] == need["largest"]:
+        verdict += (" The curve has not flattened by the largest size: more trained cells would still improve "
+                    "the surrogate.")
+    lines += [verdict, "",
               "![held-out agreement by training size](sizes.png)", ""]
     return "\n".join(lines)
 
