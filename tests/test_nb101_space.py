@@ -317,3 +317,11 @@ def test_spec_codes_round_trip():
     assert decode(spec_code(np.asarray(cell.matrix), cell.ops)) == (cell.matrix, cell.ops)
     with pytest.raises(InvalidArchitectureError, match="not an NB101 spec code"):
         decode(0)
+
+
+def test_the_cell_no_single_move_changes_mutates_by_two_moves(nb101):
+    direct = nb101.parse("|output~0|")  # a new vertex needs an edge in and an edge out
+    neighbours = nb101.neighbours(direct)
+    assert sorted(str(n) for n in neighbours) == sorted(f"|{op}~0|output~0+1|" for op in OPS)
+    children = {nb101.mutate(direct, np.random.default_rng(k)) for k in range(40)}
+    assert children == set(neighbours)

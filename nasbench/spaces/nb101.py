@@ -220,6 +220,44 @@ def _padded_cell(matrix: bytes, ops: tuple[str, ...]) -> NB101Cell | None:
     return NB101Cell._trusted(tuple(tuple(int(x) for x in row) for row in array), pruned)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _one_move(arch: NB101Cell) -> tuple[NB101Cell, ...]:
+    """Distinct valid cells one move from ``arch``, in move order."""
+    out: dict[NB101Cell, None] = {}
+    for move in _MOVES:
+        child = _apply(arch, move)
+        if child is not None and child != arch:
+            out.setdefault(child)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _two_moves(arch: NB101Cell) -> tuple[NB101Cell, ...]:
+    """Distinct valid cells two moves from ``arch`` (either move alone may leave it unchanged);
+    a vertex the two moves bring in may carry any op (padding vertices are tried with each)."""
+    matrix, real_ops = _padded_bytes(arch)
+    n = len(arch.matrix)
+    out: dict[NB101Cell, None] = {}
+    for pad in OPS:
+        ops = real_ops[:n - 1] + (pad,) * (MAX_VERTICES - n) + (OUTPUT,)
+        _two_moves_into(arch, matrix, ops, out)
+    return tuple(out)
+
+
+def _two_moves_into(arch: NB101Cell, matrix: bytes, ops: tuple[str, ...], out: dict[NB101Cell, None]) -> None:
+    for i, first in enumerate(_MOVES):
+        for second in _MOVES[i + 1:]:
+            flipped, new_ops = bytearray(matrix), list(ops)
+            for kind, a, b in (first, second):
+                if kind == "edge":
+                    flipped[a * MAX_VERTICES + b] ^= 1
+                else:
+                    new_ops[a] = OPS[b]
+            child = _padded_cell(bytes(flipped), tuple(new_ops))
+            if child is not None and child != arch:
+                out.setdefault(child)
+
+
 class NB101Space(SearchSpace):
     """The NAS-Bench-101 cell space (see the module docstring)."""
 
@@ -275,7 +313,12 @@ class NB101Space(SearchSpace):
         return self.from_index(int(rng.integers(NUM_CLASSES)))
 
     def mutate(self, arch: NB101Cell, rng: np.random.Generator) -> NB101Cell:
-        """Flip one edge or change one op of the padded spec; redraw until valid and new."""
+        """Flip one edge or change one op of the padded spec; redraw until valid and new. The
+        one cell no single move changes (input wired straight to output: a new vertex needs an
+        edge in and an edge out) draws among the cells two moves away."""
+        if not _one_move(arch):
+            options = _two_moves(arch)
+            return options[int(rng.integers(len(options)))]
         for _ in range(MUTATION_TRIES):
             child = _apply(arch, _MOVES[int(rng.integers(len(_MOVES)))])
             if child is not None and child != arch:
@@ -283,13 +326,9 @@ class NB101Space(SearchSpace):
         raise InvalidArchitectureError(f"no valid mutation of {arch} found in {MUTATION_TRIES} draws")
 
     def neighbours(self, arch: NB101Cell) -> list[NB101Cell]:
-        """Every distinct cell one move away (edge flips in NB101 bit order, then op changes)."""
-        out: dict[NB101Cell, None] = {}
-        for move in _MOVES:
-            child = _apply(arch, move)
-            if child is not None and child != arch:
-                out.setdefault(child)
-        return list(out)
+        """Every distinct cell one move away (edge flips in NB101 bit order, then op changes);
+        for the one cell with none (``|output~0|``), the cells two moves away."""
+        return list(_one_move(arch) or _two_moves(arch))
 
     def hash(self, arch: NB101Cell) -> str:
         """NAS-Bench-101's module hash (its data is keyed by it)."""
