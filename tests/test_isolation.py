@@ -64,11 +64,11 @@ CHEATERS = textwrap.dedent(
 
 
     class GcCheater(Honest):
-        """(a) searches the heap for a table."""
+        """(a) searches the heap for a table (the one named ``path``: other tests leave tables alive)."""
 
         def steal(self):
             for value in gc.get_objects():
-                if is_table(value):
+                if is_table(value) and value.name == self.path:
                     return best_of(value)
             return None
 
@@ -196,9 +196,10 @@ def test_isolation_is_recorded_in_the_result_file_and_old_files_load(full_table,
 @pytest.mark.parametrize("kind", ["GcCheater", "FrameCheater"])
 def test_heap_and_frame_cheaters_find_the_table_in_process_only(full_table, cheaters, kind):
     cls = get_strategy(f"{cheaters}:{kind}")
-    inside = run_study(cls, full_table, Budget(queries=4), [0])
+    params = {"path": full_table.name} if kind == "GcCheater" else None
+    inside = run_study(cls, full_table, Budget(queries=4), [0], params)
     assert inside.runs[0].regret.regret[0] == 0  # the hole that isolation closes
-    isolated = run_study(cls, full_table, Budget(queries=4), [0], isolate=True)
+    isolated = run_study(cls, full_table, Budget(queries=4), [0], params, isolate=True)
     assert isolated.runs[0].trajectory.indices.tolist() == [0, 1, 2, 3]  # it found nothing: honest
     assert isolated.runs[0].regret.regret[0] > 0
 
