@@ -20,6 +20,8 @@ def add_commands(commands: Any) -> None:
                        help="folder of entries (default: leaderboard/entries)")
     sub = group.add_subparsers(dest="leaderboard_command", required=True, parser_class=Parser)
     sub.add_parser("tracks", help="every track: kind, benchmark, objective, budget, seeds")
+    sub.add_parser("missing", help="the built-ins that apply to a track and have no entry there yet, one "
+                                   "'TRACK NAME' a line (exit 1 when any)")
     run = sub.add_parser("run", help="run a strategy (or evaluate a predictor) on every seed of a track and write "
                                      "its entry (append-only)")
     run.add_argument("strategy", help="a built-in strategy or path.py:Class (run isolated); on a predictor track, "
@@ -38,7 +40,7 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a ``leaderboard`` sub-command."""
-    return {"tracks": _tracks, "run": _run, "verify": _verify, "render": _render}[args.leaderboard_command](args)
+    return {"tracks": _tracks, "missing": _missing, "run": _run, "verify": _verify, "render": _render}[args.leaderboard_command](args)
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -66,6 +68,16 @@ def _tracks(args: argparse.Namespace) -> int:
         print(f"{t.name:<26} {t.kind:<9} {t.benchmark + ' ' + t.benchmark_name:<30} {t.objective:<19} "
               f"{budget:>8} {len(t.seeds):>5}")
     return 0
+
+
+def _missing(args: argparse.Namespace) -> int:
+    from nasbench.leaderboard import list_tracks
+    from nasbench.leaderboard.coverage import missing_entries
+
+    missing = missing_entries(list_tracks(args.tracks), args.entries, tuple(args.tables_dir))
+    for item in missing:
+        print(f"{item.track} {item.name}")
+    return 1 if missing else 0
 
 
 def _run(args: argparse.Namespace) -> int:
