@@ -11,6 +11,6 @@ todo=$(mktemp)
 nasbench leaderboard missing > "$todo" || true
 while read -r track name; do
   nasbench leaderboard run "$name" --track "$track" --workers "$workers"
-done < /tmp/nasbench-missing.$$
-rm -f /tmp/nasbench-missing.$$
+done < "$todo"
+rm -f "$todo"
 nasbench leaderboard render
