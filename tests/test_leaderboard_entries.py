@@ -90,3 +90,64 @@ def test_render_writes_a_self_contained_page(tracks, tmp_path, capsys):
     first = page
     assert main([*common, "render", "--out", str(out)]) == 0
     assert (out / "index.html").read_text() == first  # a pure function of the entries
+
+
+USER_STRATEGY = '''
+from strategies.random_search import RandomSearch
+
+
+class Mine(RandomSearch):
+    """A user's strategy kept outside the package."""
+'''
+
+
+def test_a_user_file_entry_runs_isolated_records_it_and_a_changed_file_is_rejected(tracks, tmp_path):
+    source = tmp_path / "mine.py"
+    source.write_text(USER_STRATEGY)
+    track = load_track("synth", tracks)
+    spec = f"{source}:Mine"
+    result = run_entry(track, spec, workers=2)
+    assert result["isolation"]["process"] is True
+    assert result["strategy_source"]["sha256"] == __import__("hashlib").sha256(source.read_bytes()).hexdigest()
+    assert result["runs"] == run_entry(track, "random")["runs"]  # same draws as the built-in it extends
+    path = write_entry(entry_record(result, track, "mine", spec), tmp_path / "entries")
+    assert verify_entry(path, tracks_root=tracks) == []
+    source.write_text(USER_STRATEGY + "\n# edited after the entry was written\n")
+    assert verify_entry(path, tracks_root=tracks)[0].startswith(f"strategy source: {source} is missing or differs")
+
+
+def test_seeds_on_a_dask_cluster_give_the_same_entry(tracks):
+    distributed = pytest.importorskip("distributed")  # in the dev extra
+    track = load_track("synth", tracks)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            on_dask = run_entry(track, "local-search", workers=3, scheduler=client)
+    assert on_dask["runs"] == run_entry(track, "local-search")["runs"]
+
+
+def test_missing_lists_the_built_ins_a_track_applies_to(tracks, tmp_path, capsys):
+    from nasbench.cli import main
+    from nasbench.leaderboard.coverage import applicable, missing_entries
+    from strategies import STRATEGIES
+
+    track = load_track("synth", tracks)
+    names = applicable(track)
+    assert "nsga2" not in names  # multi-objective: only on a hypervolume track
+    assert set(names) == {n for n in STRATEGIES.names() if not STRATEGIES.get(n).multi_objective}
+    hv = load_track("nb201-digits-hypervolume")
+    assert "nsga2" in applicable(hv)
+    nb101 = load_track("nb101-digits-regret")
+    assert {"bohb", "reinforce"}.isdisjoint(applicable(nb101)) and "evolution" in applicable(nb101)
+
+    entries = tmp_path / "entries"
+    assert [m.name for m in missing_entries([track], entries)] == names
+    write_entry(entry_record(run_entry(track, "random"), track, "random", "random"), entries)
+    assert "random" not in [m.name for m in missing_entries([track], entries)]
+    assert main(["leaderboard", "--tracks", str(tracks), "--entries", str(entries), "missing"]) == 2
+    assert "protocol mismatch: track 'stale'" in capsys.readouterr().err  # a stale track is named, not skipped
+    only = tmp_path / "tracks"
+    only.mkdir()
+    (only / "synth.json").write_text((tracks / "synth.json").read_text())
+    assert main(["leaderboard", "--tracks", str(only), "--entries", str(entries), "missing"]) == 1
+    lines = capsys.readouterr().out.split("\n")
+    assert "synth evolution" in lines and "synth random" not in lines

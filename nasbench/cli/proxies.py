@@ -102,7 +102,10 @@ def compute_command(args: argparse.Namespace) -> int:
     per_arch = seconds_per_arch(manifest)
     print(f"wrote {folder}: {manifest['rows']:,} scores ({manifest['archs']:,} architectures x "
           f"{len(manifest['init_seeds'])} init seeds x {len(proxies)} proxies); {per_arch:.3f} s per architecture "
-          f"for all proxies, {per_arch * table.space.size / 3600:.2f} core-hours per init seed for the whole space")
+          f"for all proxies, {per_arch * len(table.indices) / 3600:.2f} core-hours per init seed for the table's "
+          f"{len(table.indices):,} cells" + ("" if len(table.indices) == table.space.size else
+                                             f" ({per_arch * table.space.size / 3600:.2f} for the space's "
+                                             f"{table.space.size:,})"))
     for name, facts in manifest["proxies"].items():
         flags = [f"{facts['non_finite']} non-finite"] if facts["non_finite"] else []
         flags += [f"{facts['errors']} errors"] if facts["errors"] else []
