@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nasbench.spaces.nb201 import OP_ID, op_ids_by_index
-from predictors.proxies.correlate import connected, correlate, precision_at, vote_scores
+from predictors.proxies.correlate import bootstrap_spearman, connected, correlate, precision_at, vote_scores
 
 
 def test_a_perfect_proxy_has_rho_and_tau_one_and_full_precision():
@@ -52,3 +52,23 @@ def test_the_vote_is_the_borda_count_of_synflow_jacob_cov_and_snip():
     scores = {"synflow": a, "jacob_cov": a[:, ::-1], "snip": a}
     assert vote_scores(scores).tolist() == [[5.0, 6.0, 7.0]]
     assert vote_scores({"synflow": a}) is None
+
+
+def test_bootstrap_spearman_resamples_cells_and_init_seeds_and_drops_non_finite_scores():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(3)
+    target = rng.normal(size=300)
+    scores = target + rng.normal(scale=[[0.5], [1.0], [2.0]], size=(3, 300))
+    scores[1, :7] = np.nan
+    draws = bootstrap_spearman(scores, target, np.random.default_rng(11), 40)
+    replay = np.random.default_rng(11)  # draw 0 by hand: cells, then init seeds, with replacement
+    cells, rows = replay.integers(300, size=300), replay.integers(3, size=3)
+    by_hand = []
+    for row in rows:
+        keep = cells[np.isfinite(scores[row, cells])]
+        by_hand.append(spearmanr(scores[row, keep], target[keep]).statistic)
+    assert draws[0] == pytest.approx(np.mean(by_hand), abs=1e-12)
+    np.testing.assert_array_equal(draws, bootstrap_spearman(scores, target, np.random.default_rng(11), 40))
+    point = np.mean([spearmanr(s[np.isfinite(s)], target[np.isfinite(s)]).statistic for s in scores])
+    assert np.percentile(draws, 2.5) < point < np.percentile(draws, 97.5)

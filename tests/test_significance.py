@@ -84,3 +84,15 @@ def test_report_gives_every_run_a_rank_range(two_studies):
     significant = pairwise_tests({"random": final_values(two_studies[0], 40),
                                   "evolution": final_values(two_studies[1], 40)})[0].significant()
     assert set(ranks.values()) == ({"1", "2"} if significant else {"1-2"})
+
+
+def test_paired_bootstrap_tests_see_a_consistent_shift_that_the_intervals_hide():
+    from nasbench.significance import paired_bootstrap_tests
+
+    rng = np.random.default_rng(0)
+    shared = rng.normal(0.7, 0.05, size=200)  # the resample noise both proxies share
+    draws = {"a": shared + 0.01 + rng.normal(0, 0.002, 200), "b": shared, "c": shared.copy()}
+    tests = {(t.first, t.second): t for t in paired_bootstrap_tests({"a": 0.71, "b": 0.70, "c": 0.70}, draws)}
+    assert tests["a", "b"].significant() and tests["a", "b"].difference == pytest.approx(0.01)
+    assert tests["a", "b"].low > 0  # paired: the shift is resolved though each interval is 10x wider
+    assert tests["b", "c"].p == 1.0 and not tests["b", "c"].significant()

@@ -146,21 +146,21 @@ def build_board(tracks: list[Track], root: str | Path | None = None, tables_dir:
     return Board(tuple(shown), rows, results, cross, cross_tracks, tuple(other), tables)
 
 
-def _ranked(samples: dict[str, np.ndarray], higher_better: bool = True) -> dict[str, str]:
-    """Rank ranges from Holm-corrected Welch tests (a shared range: inside the noise)."""
+def _ranked(samples: dict[str, np.ndarray], higher_better: bool = True,
+            tests: list[Any] | None = None) -> dict[str, str]:
+    """Rank ranges from Holm-corrected pairwise tests (a shared range: inside the noise): Welch
+    tests of the samples unless ``tests`` (PairTests, first - second) are given."""
     from nasbench.significance import pairwise_tests
 
-    sign = -1.0 if higher_better else 1.0
-    flipped = {n: sign * v for n, v in samples.items()}
     better: dict[str, set[str]] = {n: set() for n in samples}
-    if len(samples) > 1 and all(len(v) > 1 for v in samples.values()):
+    if tests is None and len(samples) > 1 and all(len(v) > 1 for v in samples.values()):
         with warnings.catch_warnings():  # a constant sample (params: the same for every init seed) is fine
             warnings.simplefilter("ignore", RuntimeWarning)
-            tests = pairwise_tests(flipped)
-        for t in tests:
-            if t.significant():
-                low, high = (t.first, t.second) if t.difference < 0 else (t.second, t.first)
-                better[high].add(low)
+            tests = pairwise_tests(samples)
+    for t in tests or []:
+        if t.significant():
+            worse, superior = (t.first, t.second) if (t.difference < 0) == higher_better else (t.second, t.first)
+            better[worse].add(superior)
     out = {}
     for name in samples:
         first, last = 1 + len(better[name]), len(samples) - sum(1 for o in samples if name in better[o])
@@ -169,16 +169,28 @@ def _ranked(samples: dict[str, np.ndarray], higher_better: bool = True) -> dict[
 
 
 def proxy_table(records: dict[str, dict[str, Any]]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """Proxy entries: Spearman and Kendall, mean and CI over init seeds, best first."""
+    """Proxy entries, best first: Spearman with its paired bootstrap interval (cells and init
+    seeds resampled; ranks from paired bootstrap tests, Holm-corrected) when every entry carries
+    the same bootstrap, else the CI and Welch tests over init seeds; Kendall over init seeds."""
+    from nasbench.significance import paired_bootstrap_tests
+
     spear = {n: np.array([r["spearman"] for r in e["records"]]) for n, e in records.items()}
     kend = {n: np.array([r["kendall"] for r in e["records"]]) for n, e in records.items()}
-    ranks = _ranked(spear)
+    protocols = {json.dumps({k: v for k, v in e.get("bootstrap", {}).items() if k != "spearman"}, sort_keys=True)
+                 for e in records.values()}
+    paired = all("bootstrap" in e for e in records.values()) and len(protocols) == 1
+    draws = {n: np.asarray(e["bootstrap"]["spearman"]) for n, e in records.items()} if paired else {}
+    ranks = _ranked(spear, tests=paired_bootstrap_tests({n: v.mean() for n, v in spear.items()}, draws)
+                    if paired and len(records) > 1 else None)
     rows = []
     for name in sorted(records, key=lambda n: -spear[n].mean()):
         s, k = _mean_ci(spear[name], floor=None), _mean_ci(kend[name], floor=None)
+        if paired:
+            s = (s[0], *(float(v) for v in np.percentile(draws[name], [2.5, 97.5])))
         rows.append((ranks[name], name, f"{s[0]:.3f} [{s[1]:.3f}, {s[2]:.3f}]", f"{k[0]:.3f} [{k[1]:.3f}, {k[2]:.3f}]",
                      str(len(spear[name])), f"{records[name]['records'][0]['cells']:,}"))
-    return ("rank", "proxy", "Spearman, 95% CI over init seeds", "Kendall, 95% CI", "init seeds", "cells"), tuple(rows)
+    label = "Spearman, 95% CI (cells and init seeds resampled)" if paired else "Spearman, 95% CI over init seeds"
+    return ("rank", "proxy", label, "Kendall, 95% CI over init seeds", "init seeds", "cells"), tuple(rows)
 
 
 def predictor_table(records: dict[str, dict[str, Any]], sizes: tuple[int, ...]

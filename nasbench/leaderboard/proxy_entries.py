@@ -22,6 +22,8 @@ from nasbench.leaderboard.tracks import Track, TrackError, load_track, parse_tra
 
 FORMAT = "nasbench.leaderboard-proxy/1"
 VERIFY_CELLS = 16  # cells re-scored per init seed by verify
+BOOTSTRAP_DRAWS = 200  # paired resamples of cells and init seeds (the same for every entry of a track)
+BOOTSTRAP_SEED = 0
 
 
 def _scores(track: Track, proxy: str) -> tuple[Any, dict[str, Any], np.ndarray]:
@@ -44,12 +46,13 @@ def _scores(track: Track, proxy: str) -> tuple[Any, dict[str, Any], np.ndarray]:
     return table, manifest, raw[proxy][rows] * PROXIES.get(proxy).sign
 
 
-def figures(track: Track, proxy: str) -> list[dict[str, Any]]:
-    """Per init seed: Spearman and Kendall against final test accuracy, and how many cells counted."""
+def figures(track: Track, proxy: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per init seed: Spearman and Kendall against final test accuracy, and how many cells
+    counted; and the paired bootstrap of the mean Spearman (cells and init seeds resampled)."""
     from scipy.stats import kendalltau, spearmanr
 
     from nasbench.spaces.nb201 import op_ids_by_index
-    from predictors.proxies.correlate import connected
+    from predictors.proxies.correlate import bootstrap_spearman, connected
 
     table, _, scores = _scores(track, proxy)
     target = table.final("test_acc").astype(np.float64)
@@ -62,15 +65,18 @@ def figures(track: Track, proxy: str) -> list[dict[str, Any]]:
         out.append({"init_seed": int(seed), "spearman": float(spearmanr(row[ok], target[ok]).statistic),
                     "kendall": float(kendalltau(row[ok], target[ok]).statistic), "cells": int(ok.sum()),
                     "non_finite": int((keep & ~np.isfinite(row)).sum())})
-    return out
+    draws = bootstrap_spearman(scores[:, keep], target[keep], np.random.default_rng(BOOTSTRAP_SEED), BOOTSTRAP_DRAWS)
+    return out, {"draws": BOOTSTRAP_DRAWS, "seed": BOOTSTRAP_SEED, "resampled": "cells and init seeds",
+                 "spearman": [float(v) for v in draws]}
 
 
 def run_proxy_entry(track: Track, proxy: str) -> dict[str, Any]:
     """The entry's content for ``proxy`` on ``track``."""
     from nasbench.study import result_versions
 
-    return {"format": FORMAT, "proxy": proxy, "records": figures(track, proxy), "versions": result_versions(),
-            "entry": {"name": proxy, "strategy": proxy, "track": track.to_dict()}}
+    records, bootstrap = figures(track, proxy)
+    return {"format": FORMAT, "proxy": proxy, "records": records, "bootstrap": bootstrap,
+            "versions": result_versions(), "entry": {"name": proxy, "strategy": proxy, "track": track.to_dict()}}
 
 
 def rescore_sample(track: Track, proxy: str) -> str | None:
@@ -109,7 +115,9 @@ def verify_proxy_entry(path: str | Path, tracks_root: str | Path | None = None) 
     problem = rescore_sample(current, record["proxy"])
     if problem:
         return [problem]
-    fresh = json.loads(json.dumps(figures(current, record["proxy"])))
-    if fresh != record["records"]:
+    records, bootstrap = json.loads(json.dumps(figures(current, record["proxy"])))
+    if records != record["records"]:
         return ["records: the correlations recomputed from the stored scores differ from the entry's"]
+    if "bootstrap" in record and bootstrap != record["bootstrap"]:
+        return ["bootstrap: the resampled correlations recomputed from the stored scores differ from the entry's"]
     return []

@@ -137,6 +137,26 @@ def figures_for(scores: np.ndarray, target: np.ndarray, rng: np.random.Generator
     return out
 
 
+def bootstrap_spearman(scores: np.ndarray, target: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """(draws,) the mean Spearman over init seeds of ``scores`` (seeds, n) against ``target`` with
+    both noises of the figure resampled: the cells (with replacement) and the init seeds (with
+    replacement). A row's non-finite scores weigh nothing. Two proxies scored on the same cells
+    with generators seeded alike get the same resamples, so their draws are paired."""
+    seeds, n = scores.shape
+    finite = np.isfinite(scores)
+    row_ranks, target_ranks = [ResampleRanks(row) for row in scores], ResampleRanks(target)
+    out = np.empty(draws)
+    for draw in range(draws):
+        counts = np.bincount(rng.integers(n, size=n), minlength=n).astype(np.float64)
+        rows = rng.integers(seeds, size=seeds)
+        values = []
+        for row in rows:
+            weights = counts * finite[row]
+            values.append(_weighted_pearson(row_ranks[row].ranks(weights), target_ranks.ranks(weights), weights))
+        out[draw] = np.mean(values)
+    return out
+
+
 def vote_scores(scores: dict[str, np.ndarray]) -> np.ndarray | None:
     """(seeds, n) Borda count of the VOTE proxies (None unless all three are present)."""
     if not all(name in scores for name in VOTE):
