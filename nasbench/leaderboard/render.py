@@ -19,7 +19,9 @@ HOW = ("Each entry ran every seed of its track (25); figures are the mean over s
        "Rank: Welch tests between every pair of entries, Holm-corrected; an entry's rank runs from 1 + the "
        "entries significantly better to the entries not significantly worse, so entries inside the noise share "
        "a range. AUC: the mean of the anytime curve over the budget. Top 1%: the share of seeds whose incumbent "
-       "reached the benchmark's top 1% by test accuracy, and the median queries and simulated seconds it took.")
+       "reached the benchmark's top 1% by test accuracy, and the median queries and simulated seconds it took. "
+       "Proxy tracks rank on a paired bootstrap (the same 200 resamples of cells and init seeds for every proxy, "
+       "normal-approximation p, Holm-corrected), as three init seeds alone cannot separate anything.")
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
