@@ -24,6 +24,15 @@ def test_area_and_first_reaching():
     assert first_reaching(regret, 3.0) == 2 and first_reaching(regret, 0.5) is None
 
 
+def test_area_under_simulated_time():
+    from nasbench.leaderboard.ranking import area_under_time
+
+    regret, seconds = np.array([5.0, 3.0, 1.0]), np.array([2.0, 6.0, 8.0])
+    # 0-6 s: 5 (the first query's value until the second finishes), 6-8 s: 3, 8-10 s: 1
+    assert area_under_time(regret, seconds, 10.0, points=1000) == pytest.approx((6 * 5 + 2 * 3 + 2 * 1) / 10, abs=0.02)
+    assert area_under_time(regret, seconds, 4.0) == pytest.approx(5.0)
+
+
 def test_top_fraction_threshold():
     accuracies = np.arange(1, 101, dtype=float)  # best 100; the 99th percentile is 99.01
     assert top_fraction_threshold(accuracies) == pytest.approx(100 - np.quantile(accuracies, 0.99))

@@ -18,6 +18,7 @@ from nasbench.leaderboard.entries import entries_dir, open_benchmark
 from nasbench.leaderboard.ranking import (
     CrossTrackRanking,
     area_under_curve,
+    area_under_time,
     first_reaching,
     rank_across_tracks,
     top_fraction_threshold,
@@ -104,7 +105,10 @@ def track_rows(track: Track, results: dict[str, Any], threshold: float | None) -
     rows = []
     for name, result in results.items():
         mean, low, high = _mean_ci(finals[name])
-        auc = np.array([area_under_curve(c.regret, budget) for c in result.curves])
+        if track.queries is None and track.seconds is not None:  # a seconds budget: the area over simulated time
+            auc = np.array([area_under_time(c.regret, c.seconds, track.seconds) for c in result.curves])
+        else:
+            auc = np.array([area_under_curve(c.regret, budget) for c in result.curves])
         auc_mean, auc_low, auc_high = _mean_ci(auc)
         hits = [first_reaching(c.regret, threshold) if threshold is not None else None for c in result.curves]
         reached = [h for h in hits if h is not None]

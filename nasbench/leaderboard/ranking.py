@@ -29,6 +29,18 @@ def area_under_curve(regret: np.ndarray, budget: int) -> float:
     return float(padded.mean())
 
 
+def area_under_time(regret: np.ndarray, seconds: np.ndarray, budget_seconds: float, points: int = 200) -> float:
+    """Mean regret over simulated time (0, budget_seconds] (the anytime curve of a seconds
+    budget): at time t, the regret after the last query finished by t; before the first one
+    finishes, that first query's regret (as ``area_under_curve`` pads a short run)."""
+    regret, seconds = np.asarray(regret, dtype=np.float64), np.asarray(seconds, dtype=np.float64)
+    if len(regret) == 0:
+        return float("nan")
+    grid = budget_seconds * np.arange(1, points + 1) / points
+    done = np.searchsorted(seconds, grid, side="right") - 1
+    return float(regret[np.maximum(done, 0)].mean())
+
+
 def first_reaching(regret: np.ndarray, threshold: float) -> int | None:
     """The 1-based query at which regret first drops to ``threshold`` or below (None: never)."""
     hits = np.flatnonzero(np.asarray(regret, dtype=np.float64) <= threshold + 1e-12)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nasbench.atomic import atomic_path, atomic_write_text
 from nasbench.leaderboard.board import Board, Row
+from nasbench.leaderboard.tracks import Track
 
 OBJECTIVE_TEXT = {"regret": "test regret (points)", "constrained-regret": "test regret under the latency limit (points)",
                   "hypervolume-gap": "hypervolume gap (% of the box)",
@@ -18,10 +19,17 @@ OBJECTIVE_TEXT = {"regret": "test regret (points)", "constrained-regret": "test 
 HOW = ("Each entry ran every seed of its track (25); figures are the mean over seeds with a 95% CI. "
        "Rank: Welch tests between every pair of entries, Holm-corrected; an entry's rank runs from 1 + the "
        "entries significantly better to the entries not significantly worse, so entries inside the noise share "
-       "a range. AUC: the mean of the anytime curve over the budget. Top 1%: the share of seeds whose incumbent "
+       "a range. AUC: the mean of the anytime curve over the budget (over simulated time on a seconds track). Top 1%: the share of seeds whose incumbent "
        "reached the benchmark's top 1% by test accuracy, and the median queries and simulated seconds it took. "
        "Proxy tracks rank on a paired bootstrap (the same 200 resamples of cells and init seeds for every proxy, "
        "normal-approximation p, Holm-corrected), as three init seeds alone cannot separate anything.")
+
+
+def budget_text(track: Track) -> str:
+    """'300 queries', '60 simulated seconds' or both."""
+    parts = ([f"{track.queries} queries"] if track.queries else []) + \
+            ([f"{track.seconds:g} simulated seconds"] if track.seconds else [])
+    return " or ".join(parts) or "none"
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -56,7 +64,7 @@ def markdown(board: Board) -> str:
     for track in board.tracks:
         lines += [f"## {track.name}", "", track.description, "",
                   f"Benchmark: {track.benchmark} `{track.benchmark_name}` (sha256 {track.benchmark_sha256[:12]}); "
-                  f"objective: {OBJECTIVE_TEXT[track.objective]}; budget {track.queries} queries.", "",
+                  f"objective: {OBJECTIVE_TEXT[track.objective]}; budget {budget_text(track)}.", "",
                   "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         lines += ["| " + " | ".join(_cells(r)) + " |" for r in board.rows[track.name]]
         lines += ["", f"![anytime curves of {track.name}](plots/{track.name}.png)", ""]
@@ -95,7 +103,7 @@ def page(board: Board, svgs: dict[str, str]) -> str:
         body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>"
                        for r in board.rows[track.name])
         parts += [f'<h2 id="{esc(track.name)}">{esc(track.name)}</h2>', f"<p>{esc(track.description)}</p>",
-                  f"<p>Objective: {esc(OBJECTIVE_TEXT[track.objective])}; budget {track.queries} queries; "
+                  f"<p>Objective: {esc(OBJECTIVE_TEXT[track.objective])}; budget {esc(budget_text(track))}; "
                   f"benchmark {esc(track.benchmark)} <code>{esc(track.benchmark_name)}</code>.</p>",
                   f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>', svgs.get(track.name, "")]
     for track in board.other_tracks:
