@@ -39,7 +39,7 @@ class Row:
     auc: float
     auc_low: float
     auc_high: float
-    reached: float  # share of seeds whose incumbent reached the top 1%
+    reached: float | None  # share of seeds whose incumbent reached the top 1% (None: no top 1% on the track)
     queries_to_top: float | None  # median over the seeds that reached it
     seconds_to_top: float | None
     rank: str  # "1" or a range "2-4" when the differences are inside the noise
@@ -116,7 +116,8 @@ def track_rows(track: Track, results: dict[str, Any], threshold: float | None) -
         first = 1 + len(better[name])
         last = len(results) - sum(1 for other in results if name in better[other])
         rows.append(Row(name, result.strategy, len(result.curves), mean, low, high, auc_mean, auc_low, auc_high,
-                        len(reached) / len(hits), float(np.median(reached)) if reached else None,
+                        None if threshold is None else len(reached) / len(hits),
+                        float(np.median(reached)) if reached else None,
                         float(np.median(seconds)) if seconds else None,
                         str(first) if first == last else f"{first}-{last}",
                         bool((result.isolation or {}).get("process", False))))

@@ -37,8 +37,11 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def _cells(row: Row) -> list[str]:
-    top = f"{row.reached:.0%}" + (f" ({row.queries_to_top:.0f} q, {row.seconds_to_top:.0f} s)"
-                                  if row.queries_to_top is not None else "")
+    if row.reached is None:  # a hypervolume track has no single best cell
+        top = "-"
+    else:
+        top = f"{row.reached:.0%}" + (f" ({row.queries_to_top:.0f} q, {row.seconds_to_top:.0f} s)"
+                                      if row.queries_to_top is not None else "")
     return [row.rank, row.name, f"{row.mean:.3f} [{row.low:.3f}, {row.high:.3f}]",
             f"{row.auc:.2f} [{row.auc_low:.2f}, {row.auc_high:.2f}]", top, str(row.seeds),
             "yes" if row.isolated else "no"]
