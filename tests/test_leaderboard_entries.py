@@ -65,6 +65,14 @@ def test_cli_runs_and_verifies_an_entry(tracks, tmp_path, capsys):
     entry = tmp_path / "synth" / "random.json"
     assert main([*common, "verify", str(entry)]) == 0
     assert "verified" in capsys.readouterr().out
+    result_file = tmp_path / "run.json"  # a result file of nasbench run is not an entry
+    assert main(["run", "random", "--table", "synthetic-nb201", "--budget", "5", "--seeds", "2",
+                 "--out", str(result_file)]) == 0
+    capsys.readouterr()
+    assert main([*common, "verify", str(entry), str(result_file)]) == 1
+    out = capsys.readouterr().out
+    assert f"{entry}: verified" in out and "1 of 2 entries verified" in out
+    assert f"{result_file}: rejected: not a leaderboard entry" in out
     assert main([*common, "run", "random", "--track", "synth"]) == 2
     assert "append-only" in capsys.readouterr().err
     assert main([*common, "run", "random", "--track", "nope"]) == 2

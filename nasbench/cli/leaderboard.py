@@ -33,8 +33,8 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--scheduler", default=None, help="Dask scheduler address (instead of --workers)")
     render = sub.add_parser("render", help="write LEADERBOARD.md and a self-contained index.html from the entries")
     render.add_argument("--out", type=Path, default=None, metavar="DIR", help="default: the leaderboard folder")
-    verify = sub.add_parser("verify", help="re-run an entry and compare it bit for bit (exit 1 when it differs)")
-    verify.add_argument("entry", type=Path)
+    verify = sub.add_parser("verify", help="re-run entries and compare them bit for bit (exit 1 when any differs)")
+    verify.add_argument("entry", type=Path, nargs="+")
     verify.add_argument("--workers", type=positive_int, default=1)
 
 
@@ -120,25 +120,36 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    rejected = 0
+    for entry in args.entry:
+        problems = _verify_one(entry, args)
+        if problems:
+            rejected += 1
+            print(f"{entry}: rejected: {problems[0]}")
+        else:
+            print(f"{entry}: verified (every seed re-run bit for bit)")
+    if len(args.entry) > 1:
+        print(f"{len(args.entry) - rejected} of {len(args.entry)} entries verified")
+    return 1 if rejected else 0
+
+
+def _verify_one(entry: Path, args: argparse.Namespace) -> list[str]:
     import json
 
-    from nasbench.leaderboard.entries import verify_entry
+    from nasbench.leaderboard.entries import ENTRY_FORMAT, verify_entry
     from nasbench.leaderboard.predictor_entries import FORMAT, verify_predictor_entry
     from nasbench.leaderboard.proxy_entries import FORMAT as PROXY_FORMAT
     from nasbench.leaderboard.proxy_entries import verify_proxy_entry
 
     try:
-        kind = json.loads(args.entry.read_text(encoding="utf-8")).get("format")
+        record = json.loads(entry.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise NasbenchError(f"{args.entry}: not a leaderboard entry ({exc})") from None
+        raise NasbenchError(f"{entry}: not a leaderboard entry ({exc})") from None
+    kind = record.get("format")
     if kind == FORMAT:
-        problems = verify_predictor_entry(args.entry, args.workers, args.tracks)
-    elif kind == PROXY_FORMAT:
-        problems = verify_proxy_entry(args.entry, args.tracks)
-    else:
-        problems = verify_entry(args.entry, args.workers, args.tables_dir, args.tracks)
-    if problems:
-        print(f"{args.entry}: rejected: {problems[0]}")
-        return 1
-    print(f"{args.entry}: verified (every seed re-run bit for bit)")
-    return 0
+        return verify_predictor_entry(entry, args.workers, args.tracks)
+    if kind == PROXY_FORMAT:
+        return verify_proxy_entry(entry, args.tracks)
+    if (record.get("entry") or {}).get("format") != ENTRY_FORMAT:
+        return [f"not a leaderboard entry (format {kind!r}, no 'entry' section): a result file of nasbench run?"]
+    return verify_entry(entry, args.workers, args.tables_dir, args.tracks)
