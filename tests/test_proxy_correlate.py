@@ -72,3 +72,20 @@ def test_bootstrap_spearman_resamples_cells_and_init_seeds_and_drops_non_finite_
     np.testing.assert_array_equal(draws, bootstrap_spearman(scores, target, np.random.default_rng(11), 40))
     point = np.mean([spearmanr(s[np.isfinite(s)], target[np.isfinite(s)]).statistic for s in scores])
     assert np.percentile(draws, 2.5) < point < np.percentile(draws, 97.5)
+
+
+def test_every_nb101_cell_is_connected_and_nb201_cells_may_not_be():
+    from nasbench.spaces import get_space
+    from predictors.proxies.correlate import connected_cells
+
+    nb201 = get_space("nb201")
+    assert connected_cells(nb201).sum() == 15_625 - 341  # 341 cells have no input-output path
+    nb101 = get_space("nb101")
+    assert connected_cells(nb101).shape == (423_624,) and connected_cells(nb101).all()
+
+
+def test_the_vote_of_a_cell_no_member_scored_is_nan():
+    scores = {name: np.array([[3.0, 1.0, np.nan, np.nan]]) for name in ("synflow", "jacob_cov", "snip")}
+    scores["snip"] = np.array([[3.0, 1.0, 2.0, np.nan]])  # cell 2: snip scored it, the others did not
+    vote = vote_scores(scores)
+    assert np.isfinite(vote[0, :3]).all() and np.isnan(vote[0, 3])

@@ -120,12 +120,11 @@ def correlate_command(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from nasbench.atomic import atomic_path, atomic_write_text
-    from nasbench.spaces.nb201 import op_ids_by_index
     from nasbench.table import load_table
     from predictors.proxies import PROXIES, load_proxies
     from predictors.proxies.correlate import (
         as_records,
-        connected,
+        connected_cells,
         correlate,
         disconnected_group,
         vote_scores,
@@ -144,7 +143,7 @@ def correlate_command(args: argparse.Namespace) -> int:
     scored = np.isfinite(np.stack(list(scores.values()))).any(axis=(0, 1)) & present
     targets = {name: table.final(name)[scored] for name in ("valid_acc", "test_acc")}
     unique = (table.scalar("trained_as") == np.arange(table.space.size))[scored]
-    is_connected = connected(op_ids_by_index())[scored]
+    is_connected = connected_cells(table.space)[scored]
     kept = {name: values[:, scored] for name, values in scores.items()}
     figures = correlate(kept, targets, unique, is_connected, draws=args.draws, seed=args.seed, progress=True)
     apart = disconnected_group(kept, targets, is_connected)

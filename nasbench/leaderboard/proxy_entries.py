@@ -51,14 +51,11 @@ def figures(track: Track, proxy: str) -> tuple[list[dict[str, Any]], dict[str, A
     counted; and the paired bootstrap of the mean Spearman (cells and init seeds resampled)."""
     from scipy.stats import kendalltau, spearmanr
 
-    from nasbench.spaces.nb201 import op_ids_by_index
-    from predictors.proxies.correlate import bootstrap_spearman, connected
+    from predictors.proxies.correlate import bootstrap_spearman, connected_cells
 
     table, _, scores = _scores(track, proxy)
     target = table.final("test_acc").astype(np.float64)
-    keep = np.isfinite(target)
-    if table.space.name == "nb201":
-        keep &= connected(op_ids_by_index())
+    keep = np.isfinite(target) & connected_cells(table.space)
     out = []
     for seed, row in zip(track.seeds, scores):
         ok = keep & np.isfinite(row)

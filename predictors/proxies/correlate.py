@@ -49,6 +49,17 @@ def connected(op_ids: np.ndarray) -> np.ndarray:
     return e[:, 3] | (reach1 & e[:, 4]) | (reach2 & e[:, 5])
 
 
+def connected_cells(space: Any) -> np.ndarray:
+    """(space.size,) bool: the cells with a path from input to output. Only NB201 has cells
+    without one ('none' edges can cut every path); an NB101 cell is pruned to its live part,
+    and a valid one always has a path."""
+    if space.name == "nb201":
+        from nasbench.spaces.nb201 import op_ids_by_index
+
+        return connected(op_ids_by_index())
+    return np.ones(space.size, dtype=bool)
+
+
 def precision_at(score: np.ndarray, target: np.ndarray, fraction: float) -> float:
     """Share of the proxy's top ``fraction`` that is in the target's top ``fraction`` (a linear-time
     selection; ties at the cut-off are broken by position)."""
@@ -158,11 +169,13 @@ def bootstrap_spearman(scores: np.ndarray, target: np.ndarray, rng: np.random.Ge
 
 
 def vote_scores(scores: dict[str, np.ndarray]) -> np.ndarray | None:
-    """(seeds, n) Borda count of the VOTE proxies (None unless all three are present)."""
+    """(seeds, n) Borda count of the VOTE proxies (None unless all three are present); a member's
+    non-finite score ranks last, and a cell none of them scored (a partial proxy table) gets NaN."""
     if not all(name in scores for name in VOTE):
         return None
     ranks = [np.apply_along_axis(stats.rankdata, 1, np.nan_to_num(scores[name], nan=-np.inf)) for name in VOTE]
-    return np.sum(ranks, axis=0)
+    unscored = np.all([np.isnan(scores[name]) for name in VOTE], axis=0)
+    return np.where(unscored, np.nan, np.sum(ranks, axis=0))
 
 
 def correlate(scores: dict[str, np.ndarray], targets: dict[str, np.ndarray], unique: np.ndarray,
