@@ -65,3 +65,20 @@ def test_entries_inside_the_noise_are_tied():
     ranking = rank_across_tracks(["a", "b", "c"], noise)
     if not ranking.significant():
         assert ranking.tied == (tuple(np.array(["a", "b", "c"])[np.argsort(ranking.ranks, kind="stable")]),)
+
+
+def test_the_critical_difference_diagram_draws_every_entry_the_cd_and_each_tied_group():
+    pytest.importorskip("matplotlib")
+    from nasbench.leaderboard.cd_diagram import cd_figure
+
+    rng = np.random.default_rng(1)
+    scores = np.column_stack([rng.normal(m, 1.0, 8) for m in (0, 0.5, 3, 3.5, 6)])
+    ranking = rank_across_tracks(["a", "b", "c", "d", "e"], scores)
+    assert ranking.significant() and ranking.tied  # some entries differ, some sit within one CD
+    fig = cd_figure(ranking)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for name, rank in zip(ranking.names, ranking.ranks):
+        assert f"{name} ({rank:.2f})" in texts
+    assert f"CD = {ranking.cd:.2f}" in texts
+    red = [line for line in fig.axes[0].lines if line.get_color() == "tab:red"]
+    assert len(red) == len(ranking.tied)

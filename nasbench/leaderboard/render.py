@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+from typing import Any
 from pathlib import Path
 
 from nasbench.atomic import atomic_path, atomic_write_text
@@ -62,8 +63,7 @@ def markdown(board: Board) -> str:
                   f"chi2 = {c.statistic:.2f}, p = {c.p:.3g}; Nemenyi critical difference {c.cd:.2f} (alpha 0.05).", "",
                   "| entry | average rank |", "|---|---|"]
         lines += [f"| {n} | {r:.2f} |" for r, n in sorted(zip(c.ranks, c.names))]
-        lines += ["", ("Tied (average ranks within one critical difference): "
-                       + "; ".join(", ".join(g) for g in c.tied)) if c.tied else "No two entries are tied.", ""]
+        lines += ["", _tied_text(c), "", f"![critical-difference diagram](plots/{CD_PLOT}.png)", ""]
     for track in board.tracks:
         lines += [f"## {track.name}", "", track.description, "",
                   f"Benchmark: {track.benchmark} `{track.benchmark_name}` (sha256 {track.benchmark_sha256[:12]}); "
@@ -88,6 +88,15 @@ text-align:left;white-space:nowrap}.scroll{overflow-x:auto}svg{max-width:100%;he
 @media (max-width:40rem){body{padding:.5rem}table{font-size:.78rem}h1{font-size:1.4rem}}"""
 
 
+CD_PLOT = "critical-difference"
+
+
+def _tied_text(c: Any) -> str:
+    if not c.tied:
+        return "No two entries are tied."
+    return "Tied (average ranks within one critical difference): " + "; ".join(", ".join(g) for g in c.tied)
+
+
 def page(board: Board, svgs: dict[str, str]) -> str:
     """index.html: the same content, plots inlined."""
     esc = html.escape
@@ -101,6 +110,7 @@ def page(board: Board, svgs: dict[str, str]) -> str:
                      f"{c.statistic:.2f}, p = {c.p:.3g}; critical difference {c.cd:.2f}.</p>")
         rows = "".join(f"<tr><td>{esc(n)}</td><td>{r:.2f}</td></tr>" for r, n in sorted(zip(c.ranks, c.names)))
         parts.append(f'<div class="scroll"><table><tr><th>entry</th><th>average rank</th></tr>{rows}</table></div>')
+        parts += [f"<p>{esc(_tied_text(c))}</p>", svgs.get(CD_PLOT, "")]
     for track in board.tracks:
         head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
         body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>"
@@ -128,13 +138,18 @@ def figures(board: Board, folder: Path) -> dict[str, str]:
     from nasbench.plotting import pyplot
     from nasbench.report import anytime_figure
 
+    from nasbench.leaderboard.cd_diagram import cd_figure
+
     plt = pyplot()
     matplotlib.rcParams["svg.hashsalt"] = "nasbench-leaderboard"
     svgs = {}
-    for track in board.tracks:
-        results = board.results[track.name]
-        fig = anytime_figure(list(results.values()), list(results))
-        with atomic_path(folder / "plots" / f"{track.name}.png") as tmp:
+    named = [(track.name, lambda t=track: anytime_figure(list(board.results[t.name].values()),
+                                                         list(board.results[t.name]))) for track in board.tracks]
+    if board.cross is not None:
+        named.append((CD_PLOT, lambda: cd_figure(board.cross)))
+    for name, make in named:
+        fig = make()
+        with atomic_path(folder / "plots" / f"{name}.png") as tmp:
             fig.savefig(tmp, format="png", dpi=90, metadata={"Software": None})
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -143,7 +158,7 @@ def figures(board: Board, folder: Path) -> dict[str, str]:
         text = text[text.index("<svg"):]
         if "<metadata>" in text:  # RDF metadata: namespace URLs only, nothing a page needs
             text = text[:text.index("<metadata>")] + text[text.index("</metadata>") + len("</metadata>"):]
-        svgs[track.name] = text
+        svgs[name] = text
     return svgs
 
 
