@@ -297,6 +297,9 @@ class StudyFailed(StrategyError):
         super().__init__(message)
         self.result = result
 
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses from a worker process intact
+        return type(self), (str(self), self.result)
+
 
 def run_study(
     strategy_cls: type,

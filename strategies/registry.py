@@ -47,7 +47,7 @@ def get_strategy(spec: str) -> type:
         raise UnknownNameError(
             f"strategy {class_name!r}: {path_text} has no Strategy subclass of that name (it defines: {found})"
         )
-    if not cls.name:
+    if "name" not in vars(cls):  # its own name, not the one of a registered strategy it extends
         cls.name = class_name
     return cls
 

@@ -159,3 +159,29 @@ def test_missing_lists_the_built_ins_a_track_applies_to(tracks, tmp_path, capsys
     assert main(["leaderboard", "--tracks", str(only), "--entries", str(entries), "missing"]) == 1
     lines = capsys.readouterr().out.split("\n")
     assert "synth evolution" in lines and "synth random" not in lines
+
+
+CRASHING_STRATEGY = '''
+from strategies.random_search import RandomSearch
+
+
+class Crash(RandomSearch):
+    def ask(self):
+        if self.rng.random() < 0.05:
+            raise RuntimeError("lost my footing")
+        return super().ask()
+'''
+
+
+def test_a_seed_that_crashes_in_a_worker_rejects_the_entry_in_one_line(tracks, tmp_path, capsys):
+    from nasbench.cli import main
+
+    source = tmp_path / "crash.py"
+    source.write_text(CRASHING_STRATEGY)
+    entries = tmp_path / "entries"
+    code = main(["leaderboard", "--tracks", str(tracks), "--entries", str(entries), "run", f"{source}:Crash",
+                 "--track", "synth", "--workers", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[0].startswith("nasbench: error: rejected, no entry written: ")
+    assert "strategy 'Crash' (seed" in err[0] and "RuntimeError: lost my footing" in err[0]
+    assert not (entries / "synth").exists()

@@ -109,8 +109,13 @@ def _run(args: argparse.Namespace) -> int:
               f"{', '.join(f'{r:.3f}' for r in rhos)})")
         print(f"wrote {path}")
         return 0
-    result = run_entry(track, args.strategy, dict(args.param), args.workers, args.scheduler,
-                       tables_dir=args.tables_dir)
+    from nasbench.study import StudyFailed
+
+    try:
+        result = run_entry(track, args.strategy, dict(args.param), args.workers, args.scheduler,
+                           tables_dir=args.tables_dir)
+    except StudyFailed as exc:
+        raise NasbenchError(f"rejected, no entry written: {exc}") from None
     path = write_entry(entry_record(result, track, name, args.strategy), args.entries)
     finals = [run["regret"][-1] for run in result["runs"]]
     print(f"{name} on {track.name}: mean final {track.objective} {sum(finals) / len(finals):.3f} over "
