@@ -65,3 +65,18 @@ def test_a_good_track_round_trips_and_unknown_names_list_the_known(tmp_path):
     with pytest.raises(TrackError, match="unknown track 'nope' \\(known: t\\)"):
         load_track("nope", tmp_path)
     assert tracks_dir().name == "tracks"
+
+
+def test_the_committed_board_is_what_the_entries_render_to(tmp_path):
+    """LEADERBOARD.md is regenerated whenever an entry or a track changes (`nasbench leaderboard render`)."""
+    pytest.importorskip("matplotlib")
+    from nasbench.leaderboard.board import build_board
+    from nasbench.leaderboard.coverage import missing_entries
+    from nasbench.leaderboard.entries import entries_dir
+    from nasbench.leaderboard.render import render
+
+    tracks = list_tracks()
+    assert missing_entries(tracks) == []  # every built-in has an entry on every track it applies to
+    render(build_board(tracks), tmp_path)
+    committed = entries_dir().parent / "LEADERBOARD.md"
+    assert (tmp_path / "LEADERBOARD.md").read_text() == committed.read_text()
