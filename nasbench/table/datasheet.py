@@ -315,7 +315,7 @@ def render_datasheet(table: Table, figures: DatasheetStats, notes: str = "") -> 
         "",
     ]
     lines += _resolution_section(table)
-    lines += proxy_lines(table.path, table.sha256)
+    lines += proxy_lines(table.path, table.sha256, table.space.name)
     lines += predictor_lines(table.path, table.sha256)
     if figures.latency:
         lines += ["## Latency", "", "Median inference latency per architecture (one thread, ms):", "",

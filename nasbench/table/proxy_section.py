@@ -16,22 +16,24 @@ PUBLISHED_NB201_CIFAR10 = {"synflow": 0.74, "jacob_cov": 0.73, "snip": 0.60, "gr
                            "grasp": 0.51, "fisher": 0.36, "params": 0.7}
 
 
-def proxy_lines(folder: Path, sha256: str) -> list[str]:
-    """Markdown lines of the section; empty when the table has no (current) correlation file."""
+def proxy_lines(folder: Path, sha256: str, space: str = "nb201") -> list[str]:
+    """Markdown lines of the section; empty when the table has no (current) correlation file.
+    The published NAS-Bench-201 figures are shown beside an NB201 table only."""
     data = current_json(Path(folder) / "proxies" / "correlation.json", sha256)
     if data is None:
         return []
     rows = _rows(data["figures"])
+    nb201 = space == "nb201"
     lines = ["## Zero-cost proxies", "",
              (f"From `nasbench proxies correlate --table {data['table']}`: each proxy's score (sign applied) on "
               f"the untrained network, init seeds {data['init_seeds']}, against the final test accuracy over the "
               f"connected cells; mean over init seeds with a 95% bootstrap interval over architectures "
-              f"({data['draws']} draws), half the range of the all-cell Spearman across init seeds, and the "
-              f"published NAS-Bench-201 CIFAR-10 Spearman for comparison. Two proxies whose intervals overlap "
-              f"are not ranked against each other."), "",
+              f"({data['draws']} draws), half the range of the all-cell Spearman across init seeds"
+              + (", and the published NAS-Bench-201 CIFAR-10 Spearman for comparison" if nb201 else "")
+              + ". Two proxies whose intervals overlap are not ranked against each other."), "",
              "| proxy | Spearman (all) | +- init seeds | Kendall (all) | Spearman (unique) | Spearman (top half) "
-             "| P@10% | P@1% | non-finite | NB201 CIFAR-10 (published) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| P@10% | P@1% | non-finite" + (" | NB201 CIFAR-10 (published) |" if nb201 else " |"),
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if nb201 else "")]
     for proxy in sorted(rows, key=lambda p: -rows[p].get(("all", "spearman"), (-2,))[0]):
         r = rows[proxy]
         if ("all", "spearman") not in r:
@@ -39,11 +41,12 @@ def proxy_lines(folder: Path, sha256: str) -> list[str]:
         published = PUBLISHED_NB201_CIFAR10.get(proxy)
         lines.append(f"| {proxy} | {_cell(r, 'all', 'spearman')} | {r['seed_range'] / 2:.3f} | {_cell(r, 'all', 'kendall')} | "
                      f"{_cell(r, 'unique', 'spearman')} | {_cell(r, 'top-half', 'spearman')} | "
-                     f"{r[('all', 'p@10%')][0]:.2f} | {r[('all', 'p@1%')][0]:.2f} | {r['non_finite']} | "
-                     f"{'' if published is None else f'{published:.2f}'} |")
+                     f"{r[('all', 'p@10%')][0]:.2f} | {r[('all', 'p@1%')][0]:.2f} | {r['non_finite']} |"
+                     + (("  |" if published is None else f" {published:.2f} |") if nb201 else ""))
     apart = data.get("disconnected") or {}
-    lines += ["", f"{apart.get('cells', 0):,} cells have no path from input to output; they are left out above "
-              f"and reported in `proxies/correlation.json`.", ""]
+    lines += ["", (f"{apart.get('cells', 0):,} cells have no path from input to output; they are left out above "
+                   f"and reported in `proxies/correlation.json`.") if nb201 else
+              "Every cell of this space has a path from input to output (pruned NB101 cells).", ""]
     return lines
 
 
