@@ -32,6 +32,11 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = obj
 
+    def remove(self, name: str) -> T:
+        """Unregister ``name`` and return its object (tests undo what they registered)."""
+        self.get(name)  # an unknown name: the usual error, listing the known ones
+        return self._entries.pop(name)
+
     def get(self, name: str) -> T:
         try:
             return self._entries[name]

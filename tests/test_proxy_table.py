@@ -13,7 +13,7 @@ import pytest
 from nasbench.errors import NasbenchError
 from nasbench.generator import GeneratorConfig, generate
 from nasbench.table import read_table
-from predictors.proxies import PROXIES, Proxy
+from predictors.proxies import PROXIES, Proxy, load_proxies
 from predictors.proxies.precompute import compute_proxy_table, plan_jobs
 from predictors.proxies.scoring import batch_indices
 
@@ -45,9 +45,13 @@ TEST_PROXIES = {"t-params": _count_params, "t-logit": _first_logit, "t-inf": _ov
 
 @pytest.fixture(scope="module", autouse=True)
 def test_proxies():
-    for name, fn in TEST_PROXIES.items():
-        if name not in PROXIES:
-            PROXIES.add(name, Proxy(name, fn, uses="data"))
+    """Registers the test proxies for this module only: the registry is shared by the process."""
+    added = [name for name in TEST_PROXIES if name not in PROXIES]
+    for name in added:
+        PROXIES.add(name, Proxy(name, TEST_PROXIES[name], uses="data"))
+    yield
+    for name in added:
+        PROXIES.remove(name)
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +188,8 @@ def test_a_user_proxy_is_scored_on_the_same_batch_and_compared(tiny, tmp_path, c
               if r["proxy"] == "t-params"}
     assert mine and mine == pytest.approx(params)  # sign applied: the same ranking as the parameter count
     assert spec in capsys.readouterr().out
+    assert spec in PROXIES and spec not in load_proxies()  # scored here, yet not a built-in on any track
+    PROXIES.remove(spec)
 
 
 def test_nb201_skeleton_scores_on_a_documented_random_batch_without_cifar_files(tiny, capsys):

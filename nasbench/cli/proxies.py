@@ -207,8 +207,11 @@ def report(name: str, manifest: dict[str, Any], figures: list[Any], apart: dict[
                              f"{f.figures['p@10%'][0]:8.3f} {f.figures['p@1%'][0]:8.3f}  {f.non_finite}")
             if target == "valid_acc":
                 break  # valid: the all-architectures view is enough on screen (the files hold every subset)
-    lines += ["", (f"disconnected cells (no input-output path): {apart['cells']}, median test accuracy "
-                   f"{apart.get('median_test_acc')}; left out of the figures above")]
+    if apart["cells"]:
+        lines += ["", (f"disconnected cells (no input-output path): {apart['cells']:,}, median test accuracy "
+                       f"{apart['median_test_acc']:.2f}; left out of the figures above")]
+    else:
+        lines += ["", "disconnected cells (no input-output path): none"]
     return "\n".join(lines)
 
 

@@ -29,10 +29,9 @@ def applicable(track: Track, tables_dir: Sequence[str] = ()) -> list[str]:
     applies to a proxy track and every registered predictor to a predictor track.
     """
     if track.kind == "proxy":
-        from predictors.proxies import PROXIES, load_proxies
+        from predictors.proxies import load_proxies
 
-        load_proxies()
-        return list(PROXIES.names())
+        return load_proxies()
     if track.kind == "predictor":
         from predictors.registry import PREDICTORS, load_predictors
 

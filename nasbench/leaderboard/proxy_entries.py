@@ -33,9 +33,9 @@ def _scores(track: Track, proxy: str) -> tuple[Any, dict[str, Any], np.ndarray]:
 
     if track.kind != "proxy":
         raise TrackError(f"track {track.name!r} is a {track.kind} track, not a proxy track")
-    load_proxies()
-    if proxy not in PROXIES:
-        raise NasbenchError(f"unknown proxy {proxy!r} (known: {', '.join(sorted(PROXIES.names()))})")
+    builtins = load_proxies()
+    if proxy not in builtins:  # a proxy track ranks the built-ins, whose scores the table stores
+        raise NasbenchError(f"unknown proxy {proxy!r} (known: {', '.join(sorted(builtins))})")
     table = open_benchmark(track).table
     manifest, raw = read_scores(table)
     missing = [s for s in track.seeds if s not in manifest["init_seeds"]]
