@@ -208,3 +208,55 @@ def test_nb201_skeleton_scores_on_a_documented_random_batch_without_cifar_files(
     from nasbench.spaces.nb201 import all_cells
 
     assert scores.score.tolist() == [float(count_params(all_cells()[i].ops, PRESETS["nb201"])) for i in range(3)]
+
+
+def test_each_row_records_its_device_and_older_chunks_read_as_cpu(tiny, tmp_path):
+    """The device is recorded per row, not part of a chunk's identity: a run may go on on
+    another device, and chunks written before rows carried a device were scored on the CPU."""
+    import shutil
+
+    copy = tmp_path / "tiny-digits"
+    shutil.copytree(tiny.path, copy, ignore=shutil.ignore_patterns("proxies"))
+    table = read_table(copy)
+    folder = compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False)
+    assert set(pq.read_table(folder / "data" / "scores.parquet").column("device").to_pylist()) == {"cpu"}
+    assert json.loads((folder / "manifest.json").read_text())["devices"] == {"cpu": len(ARCHS)}
+    first = sorted((folder / "work").glob("init0-*.parquet"))[0]
+    pq.write_table(pq.read_table(first).drop(["device"]), first)  # as written before the column existed
+    compute_proxy_table(table, ["t-params"], [0], chunk_size=5, batch_size=16, progress=False, device="cuda")
+    assert pq.read_table(folder / "data" / "scores.parquet").column("device").to_pylist() == ["cpu"] * len(ARCHS)
+
+
+def test_a_device_torch_cannot_use_is_refused_before_any_work(tiny, capsys):
+    from nasbench.cli import main
+
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")  # the refusal is for machines without it
+    assert main(["proxies", "compute", "--table", str(tiny.path), "--proxies", "t-params", "--device", "cuda"]) == 2
+    assert "--device: 'cuda' asked for, but torch finds no CUDA device here" in capsys.readouterr().err
+    assert main(["proxies", "compute", "--table", str(tiny.path), "--proxies", "t-params", "--device", "gpu"]) == 2
+    assert "is not a torch device" in capsys.readouterr().err
+
+
+def test_cuda_scores_match_the_cpu_and_say_where_they_ran(tiny, tmp_path):
+    """Where CUDA exists: the same initial weights (built on the CPU, then moved), the same
+    batch, so every proxy's score agrees with the CPU's up to float32 arithmetic (reduction
+    order, cuDNN's TF32 convolutions): within 1% of the proxy's largest score."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    names = [n for n in load_proxies() if n != "jacob_cov"]  # jacob_cov: log of near-zero eigenvalues, see README
+    runs = {}
+    for device in ("cpu", "cuda"):
+        folder = compute_proxy_table(tiny, names, [0], chunk_size=6, batch_size=16, progress=False, indices=ARCHS[:6],
+                                     folder=tmp_path / device, device=device)
+        runs[device] = pq.read_table(folder / "data" / "scores.parquet").to_pandas()
+    assert runs["cuda"].device.str.startswith("cuda:0 (").all()
+    cpu, gpu = (runs[d].set_index(["arch_index", "proxy"]).score for d in ("cpu", "cuda"))
+    gpu = gpu.reindex(cpu.index)
+    assert (np.isfinite(gpu) == np.isfinite(cpu)).all()
+    for name in names:
+        c, g = cpu.xs(name, level="proxy").to_numpy(), gpu.xs(name, level="proxy").to_numpy()
+        ok = np.isfinite(c)
+        assert np.abs(g[ok] - c[ok]).max(initial=0.0) <= 1e-2 * np.abs(c[ok]).max(initial=0.0) + 1e-9, name

@@ -31,6 +31,8 @@ def add_commands(commands: Any) -> None:
                            "CIFAR network (scores go to TABLE/proxies-nb201/)")
     comp.add_argument("--cifar10", type=Path, default=None, metavar="DIR",
                       help="with --macro nb201: CIFAR-10 python batches you have; without it, a documented random batch")
+    comp.add_argument("--device", default="cpu",
+                      help="torch device that scores: cpu (default), cuda, cuda:1 ... (recorded per row)")
     cor = sub.add_parser("correlate", help="rank correlation of each proxy with the table's accuracies, with intervals")
     cor.add_argument("--table", required=True)
     cor.add_argument("--draws", type=positive_int, default=100,
@@ -82,6 +84,7 @@ def list_command(args: argparse.Namespace) -> int:
 def compute_command(args: argparse.Namespace) -> int:
     import json
 
+    from nasbench.cli.generate import check_device
     from nasbench.table import load_table
     from predictors.proxies import PROXIES, load_proxies
     from predictors.proxies.precompute import compute_proxy_table, seconds_per_arch
@@ -93,16 +96,19 @@ def compute_command(args: argparse.Namespace) -> int:
         register_user_proxy(name) if is_user_spec(name) else PROXIES.get(name)  # unknown: one line listing them
     if not proxies:
         raise NasbenchError("proxies: none registered")
+    check_device(args.device)
     table = load_table(args.table, args.tables_dir)
     indices = None if args.archs is None else table.indices[: args.archs]
     skeleton = {**nb201_skeleton(args), "folder": table.path / "proxies-nb201"} if args.macro == "nb201" else {}
     folder = compute_proxy_table(table, proxies, args.seeds, workers=args.workers, chunk_size=args.chunk_size,
-                                 batch_size=args.batch_size, batch_seed=args.batch_seed, indices=indices, **skeleton)
+                                 batch_size=args.batch_size, batch_seed=args.batch_seed, indices=indices,
+                                 device=args.device, **skeleton)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     per_arch = seconds_per_arch(manifest)
+    hours = "core-hours" if set(manifest.get("devices", {"cpu": 0})) == {"cpu"} else "device-hours"
     print(f"wrote {folder}: {manifest['rows']:,} scores ({manifest['archs']:,} architectures x "
           f"{len(manifest['init_seeds'])} init seeds x {len(proxies)} proxies); {per_arch:.3f} s per architecture "
-          f"for all proxies, {per_arch * len(table.indices) / 3600:.2f} core-hours per init seed for the table's "
+          f"for all proxies, {per_arch * len(table.indices) / 3600:.2f} {hours} per init seed for the table's "
           f"{len(table.indices):,} cells" + ("" if len(table.indices) == table.space.size else
                                              f" ({per_arch * table.space.size / 3600:.2f} for the space's "
                                              f"{table.space.size:,})"))

@@ -4,9 +4,9 @@ Parquet proxy table beside it (parent side; the scoring itself is :mod:`scoring`
 Layout, under ``TABLE/proxies/``: ``work/config.json`` (what is being computed, checked on
 resume) and ``work/<chunk>.parquet`` (one per finished chunk, written atomically) while it
 runs; then ``data/scores.parquet`` (one row per architecture, init seed and proxy: score,
-seconds, error) and ``manifest.json`` (the table it scores and that table's sha256, the
-skeleton, the batch, the init seeds, each proxy's facts, per-proxy seconds and non-finite
-counts, versions, and the data file's sha256). Kill it at any time; the same command goes on.
+seconds, error, device) and ``manifest.json`` (the table it scores and that table's sha256,
+the skeleton, the batch, the init seeds, each proxy's facts, per-proxy seconds and non-finite
+counts, the rows per device, versions, and the data file's sha256). Kill it at any time; the same command goes on.
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ DEFAULT_BATCH, DEFAULT_BATCH_SEED = 64, 0
 def plan_jobs(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], chunk_size: int = 256,
               batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
               indices: Sequence[int] | None = None, macro: dict[str, Any] | None = None,
-              dataset: str | None = None, root: str | None = None) -> list[ProxyJob]:
+              dataset: str | None = None, root: str | None = None, device: str = "cpu") -> list[ProxyJob]:
     """Every chunk of the computation: each recorded architecture (or ``indices``) under each
     seed; ``macro`` and ``dataset`` (a name, or ``"random"``) replace the table's skeleton and
-    data, as for scoring on NAS-Bench-201's own skeleton."""
+    data, as for scoring on NAS-Bench-201's own skeleton; ``device`` is the torch device that
+    scores."""
     m = table.manifest
     data, macro = dict(m.dataset), macro or m.generator.get("macro")
     if dataset is not None:
@@ -50,7 +51,7 @@ def plan_jobs(table: Any, proxies: Sequence[str], init_seeds: Sequence[int], chu
     archs = [int(i) for i in (table.indices if indices is None else indices)]
     return [ProxyJob(f"init{seed}-{archs[start]:05d}", tuple(archs[start:start + chunk_size]), int(seed),
                      data["name"], int(data.get("split_seed", 0)), dict(macro), batch_size, batch_seed,
-                     tuple(proxies), root, m.space)
+                     tuple(proxies), root, m.space, device)
             for seed in init_seeds for start in range(0, len(archs), chunk_size)]
 
 
@@ -58,15 +59,17 @@ def compute_proxy_table(table: Any, proxies: Sequence[str], init_seeds: Sequence
                         chunk_size: int = 256, batch_size: int = DEFAULT_BATCH, batch_seed: int = DEFAULT_BATCH_SEED,
                         indices: Sequence[int] | None = None, progress: bool = True,
                         folder: Path | None = None, macro: dict[str, Any] | None = None,
-                        dataset: str | None = None, root: str | None = None) -> Path:
-    """Score what is not on disk yet, then assemble the proxy table in ``folder`` (default
-    ``TABLE/proxies``); returns the folder."""
+                        dataset: str | None = None, root: str | None = None, device: str = "cpu") -> Path:
+    """Score what is not on disk yet, on ``device``, then assemble the proxy table in ``folder``
+    (default ``TABLE/proxies``); returns the folder. A run may go on on another device: the
+    device is recorded per row, not part of what identifies a chunk."""
     from tqdm.auto import tqdm
 
     from nasbench.generator.execute import run_processes
 
     folder = Path(folder) if folder is not None else Path(table.path) / PROXY_DIR
-    jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices, macro, dataset, root)
+    jobs = plan_jobs(table, proxies, init_seeds, chunk_size, batch_size, batch_seed, indices, macro, dataset, root,
+                     device)
     config = {"format": FORMAT, "table": table.name, "table_sha256": table.sha256,
               "chunks": {j.name: _describe(j) for j in jobs}}
     _check_config(folder / "work" / "config.json", config)
@@ -88,6 +91,7 @@ def _describe(job: ProxyJob) -> dict[str, Any]:
     """What decides a chunk's scores (its indices as first, last and count)."""
     out = {**asdict(job), "indices": [job.indices[0], job.indices[-1], len(job.indices)]}
     out.pop("name")
+    out.pop("device")  # where a chunk was scored is recorded in its rows
     if out["space"] == "nb201":  # recorded only for other spaces: NB201 runs begun before it resume
         out.pop("space")
     return out
@@ -133,9 +137,22 @@ def _write_chunk(path: Path, columns: dict[str, list]) -> None:
         "score": pa.array(columns["score"], pa.float64()),
         "seconds": pa.array(columns["seconds"], pa.float32()),
         "error": pa.array(columns["error"], pa.string()),
+        "device": pa.array(columns["device"], pa.string()).dictionary_encode(),
     })
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
+
+
+def _read_chunk(path: Path) -> Any:
+    """A finished chunk; one written before rows recorded their device was scored on the CPU
+    (the only device proxy tables were computed on then)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunk = pq.read_table(path)
+    if "device" not in chunk.column_names:
+        chunk = chunk.append_column("device", pa.array(["cpu"] * chunk.num_rows, pa.string()).dictionary_encode())
+    return chunk
 
 
 def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
@@ -153,7 +170,7 @@ def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
     for name in jobs[0].proxies:
         if is_user_spec(name):
             register_user_proxy(name)
-    data = pa.concat_tables([pq.read_table(_chunk(folder, job)) for job in jobs]).combine_chunks()
+    data = pa.concat_tables([_read_chunk(_chunk(folder, job)) for job in jobs]).combine_chunks()
     data = data.sort_by([("init_seed", "ascending"), ("arch_index", "ascending")])
     with atomic_path(folder / DATA) as tmp:
         pq.write_table(data, tmp, compression="zstd")
@@ -166,6 +183,9 @@ def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
     proxy_col, score, seconds = data["proxy"].to_numpy(zero_copy_only=False), data["score"].to_numpy(), \
         data["seconds"].to_numpy()
     errors = data["error"].is_null().to_numpy(zero_copy_only=False)
+    per_proxy = len(first.proxies)  # rows per (architecture, init seed)
+    devices = {str(k): int(v) // per_proxy for k, v in
+               zip(*np.unique(data["device"].to_numpy(zero_copy_only=False), return_counts=True))}
     facts = {}
     for name in first.proxies:
         rows = proxy_col == name
@@ -182,7 +202,7 @@ def assemble(table: Any, jobs: Sequence[ProxyJob], folder: Path) -> Path:
         "archs": len({i for j in jobs for i in j.indices}),
         "batch": {"size": first.batch_size, "seed": first.batch_seed, **batch},
         "init": "torch default init under torch.manual_seed(init_seed) in torch.random.fork_rng",
-        "proxies": facts, "rows": data.num_rows, "columns": list(COLUMNS),
+        "proxies": facts, "devices": devices, "rows": data.num_rows, "columns": list(COLUMNS),
         "files": [{"path": DATA, "sha256": sha256_file(folder / DATA), "rows": data.num_rows}],
         "versions": package_versions("torch"),
     }

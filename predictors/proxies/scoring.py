@@ -8,7 +8,9 @@ network is the table's own skeleton (``manifest.generator.macro``) as deployed (
 builder's ``nn.AvgPool``), initialised by torch's default init under ``torch.manual_seed``
 of the init seed inside ``torch.random.fork_rng`` (as training does), so nothing leaks
 into or out of torch's global generator. Each proxy's own randomness comes from
-``compute(..., seed=init_seed)``.
+``compute(..., seed=init_seed)``. On another device (``--device cuda``) the network is
+initialised on the CPU as above and then moved, so its initial weights are the CPU's; each
+row records the device that scored it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-COLUMNS = ("arch_index", "init_seed", "proxy", "score", "seconds", "error")
+COLUMNS = ("arch_index", "init_seed", "proxy", "score", "seconds", "error", "device")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class ProxyJob:
     proxies: tuple[str, ...]
     root: str | None = None  # folder of the dataset's files (CIFAR-10), None: the default
     space: str = "nb201"  # the search space the indices belong to
+    device: str = "cpu"  # torch device that scores ("cuda", "cuda:1", ...); not part of the chunk's identity
 
 
 RANDOM = "random"  # the dataset name of a documented random batch (no files needed)
@@ -86,7 +89,7 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
     from nasbench.models.config import MacroConfig
     from nasbench.models.family import build_network
     from nasbench.spaces import get_space
-    from nasbench.training import init_worker
+    from nasbench.training import device_name, init_worker
     from predictors.proxies import ProxyError, compute, load_proxies
     from predictors.proxies.user import is_user_spec, register_user_proxy
 
@@ -95,15 +98,18 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
     for name in job.proxies:
         if is_user_spec(name):
             register_user_proxy(name)  # a worker process imports the user's file itself
+    device = torch.device(job.device)
+    label = device_name(device)
     inputs, targets = _batch(job.dataset, job.split_seed, job.batch_size, job.batch_seed,
                              tuple(job.macro["input_shape"]), int(job.macro["num_classes"]), job.root)
+    inputs, targets = inputs.to(device), targets.to(device)
     macro = MacroConfig(**{**job.macro, "input_shape": tuple(job.macro["input_shape"])})
     out: dict[str, list] = {name: [] for name in COLUMNS}
     space = get_space(job.space)
     for index in job.indices:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(job.init_seed)
-            model = build_network(space.from_index(index), macro)
+            model = build_network(space.from_index(index), macro).to(device)
         for proxy in job.proxies:
             start, error = time.perf_counter(), None
             try:
@@ -116,4 +122,5 @@ def score_chunk(job: ProxyJob) -> dict[str, list]:
             out["score"].append(value)
             out["seconds"].append(time.perf_counter() - start)
             out["error"].append(error)
+            out["device"].append(label)
     return out
