@@ -124,21 +124,31 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: what "verified" established, by entry format
+VERIFIED = {
+    "strategy": "every seed re-run bit for bit",
+    "predictor": "every split re-fitted: the same figures",
+    "proxy": "a seeded sample of cells re-scored under every init seed, within the proxy's tolerance; "
+             "the figures recomputed from the stored scores, exactly",
+}
+
+
 def _verify(args: argparse.Namespace) -> int:
     rejected = 0
     for entry in args.entry:
-        problems = _verify_one(entry, args)
+        kind, problems = _verify_one(entry, args)
         if problems:
             rejected += 1
             print(f"{entry}: rejected: {problems[0]}")
         else:
-            print(f"{entry}: verified (every seed re-run bit for bit)")
+            print(f"{entry}: verified ({VERIFIED[kind]})")
     if len(args.entry) > 1:
         print(f"{len(args.entry) - rejected} of {len(args.entry)} entries verified")
     return 1 if rejected else 0
 
 
-def _verify_one(entry: Path, args: argparse.Namespace) -> list[str]:
+def _verify_one(entry: Path, args: argparse.Namespace) -> tuple[str, list[str]]:
+    """(the entry's kind, the reasons it is rejected: empty when verified)."""
     import json
 
     from nasbench.leaderboard.entries import ENTRY_FORMAT, verify_entry
@@ -152,9 +162,10 @@ def _verify_one(entry: Path, args: argparse.Namespace) -> list[str]:
         raise NasbenchError(f"{entry}: not a leaderboard entry ({exc})") from None
     kind = record.get("format")
     if kind == FORMAT:
-        return verify_predictor_entry(entry, args.workers, args.tracks)
+        return "predictor", verify_predictor_entry(entry, args.workers, args.tracks)
     if kind == PROXY_FORMAT:
-        return verify_proxy_entry(entry, args.tracks)
+        return "proxy", verify_proxy_entry(entry, args.tracks)
     if (record.get("entry") or {}).get("format") != ENTRY_FORMAT:
-        return [f"not a leaderboard entry (format {kind!r}, no 'entry' section): a result file of nasbench run?"]
-    return verify_entry(entry, args.workers, args.tables_dir, args.tracks)
+        return "strategy", [f"not a leaderboard entry (format {kind!r}, no 'entry' section): a result file of "
+                            "nasbench run?"]
+    return "strategy", verify_entry(entry, args.workers, args.tables_dir, args.tracks)

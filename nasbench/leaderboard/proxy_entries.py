@@ -3,9 +3,10 @@ the table's final test accuracy, from the table's precomputed proxy scores (nasb
 compute), per init seed of the track, over the connected cells with a finite score (the sign
 of the proxy applied, as ``nasbench proxies correlate`` does).
 
-Verifying re-scores a seeded sample of cells under every init seed, bit for bit against the
-stored scores (re-scoring the whole table would take core-hours), then recomputes the
-correlations from the stored scores.
+Verifying re-scores a seeded sample of cells under every init seed against the stored scores
+(re-scoring the whole table would take core-hours), within the proxy's ``rescore_rtol``:
+float32 kernels differ across CPU models, so a score is bit-identical only on the machine
+kind that stored it. It then recomputes the correlations from the stored scores, exactly.
 """
 
 from __future__ import annotations
@@ -76,8 +77,21 @@ def run_proxy_entry(track: Track, proxy: str) -> dict[str, Any]:
             "versions": result_versions(), "entry": {"name": proxy, "strategy": proxy, "track": track.to_dict()}}
 
 
+def rescore_agrees(fresh: np.ndarray, stored: np.ndarray, rtol: float, typical: float) -> np.ndarray:
+    """Per cell: whether a re-scored value agrees with the stored one: equal (NaN with NaN,
+    infinity with the same infinity) or within ``rtol`` of the larger of their sizes and
+    ``typical``, the proxy's median size (so that a signed sum near zero is judged on the
+    proxy's scale, not its own)."""
+    with np.errstate(invalid="ignore"):
+        close = np.abs(fresh - stored) <= rtol * np.maximum(np.maximum(np.abs(fresh), np.abs(stored)), typical)
+    return (fresh == stored) | close | (np.isnan(fresh) & np.isnan(stored))
+
+
 def rescore_sample(track: Track, proxy: str) -> str | None:
-    """Re-score ``VERIFY_CELLS`` seeded cells under each init seed; a reason when any differs."""
+    """Re-score ``VERIFY_CELLS`` seeded cells under each init seed; a reason when one differs by
+    more than the proxy's ``rescore_rtol`` of the larger of its size and the proxy's median
+    size over the table (a signed sum near zero is compared on the proxy's scale)."""
+    from predictors.proxies import PROXIES
     from predictors.proxies.scoring import ProxyJob, score_chunk
 
     table, manifest, _ = _scores(track, proxy)
@@ -86,6 +100,8 @@ def rescore_sample(track: Track, proxy: str) -> str | None:
     _, raw = read_scores(table)
     stored = raw[proxy]
     present = np.flatnonzero(np.isfinite(stored[0]))
+    typical = float(np.median(np.abs(stored[np.isfinite(stored)])))
+    rtol = PROXIES.get(proxy).rescore_rtol
     cells = np.sort(np.random.default_rng(0).choice(present, size=min(VERIFY_CELLS, len(present)), replace=False))
     for seed in track.seeds:
         row = manifest["init_seeds"].index(seed)
@@ -95,10 +111,11 @@ def rescore_sample(track: Track, proxy: str) -> str | None:
                        manifest.get("space", "nb201"))
         fresh = np.asarray(score_chunk(job)["score"], dtype=np.float64)
         old = stored[row, cells]
-        same = (fresh == old) | (np.isnan(fresh) & np.isnan(old))
+        same = rescore_agrees(fresh, old, rtol, typical)
         if not same.all():
-            bad = int(cells[np.flatnonzero(~same)[0]])
-            return f"init seed {seed}, cell {bad}: re-scoring gives {fresh[~same][0]!r}, the table stored {old[~same][0]!r}"
+            bad = np.flatnonzero(~same)[0]
+            return (f"init seed {seed}, cell {int(cells[bad])}: re-scoring gives {float(fresh[bad])!r}, the table "
+                    f"stored {float(old[bad])!r} (more than {rtol:g} apart, relative)")
     return None
 
 

@@ -49,6 +49,10 @@ class Proxy:
     definition: str = ""  # one line: what is computed
     reference: str = ""  # paper and reference implementation
     differences: str = ""  # what differs from the reference implementation, if anything
+    #: how far a re-scored value may differ from a stored one, relative to the larger of the two
+    #: and the proxy's typical size: float32 kernels differ across CPU models (and GPUs), so a
+    #: score is bit-identical only on the same kind of machine (README, "Across machines")
+    rescore_rtol: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.sign not in (1, -1):

@@ -210,4 +210,6 @@ register(Proxy(
     differences="the two gradient samples are the batch's two halves (the paper: two batches of 64); "
                 "each half's gradient is taken from zero, as the paper defines it, whereas the reference "
                 "code does not zero gradients between batches (its second sample is g1+g2); float64",
+    rescore_rtol=0.05,  # a weight whose two gradients agree to rounding has a std of ~1e-12: its
+                        # mean/std ratio, and so the score, moves with the last bits (measured: 1.3e-2)
 ))
