@@ -102,7 +102,10 @@ register(PredictorSpec(
 register(PredictorSpec(
     "gin", _gin, "graph isomorphism network on the architecture DAG (plain torch)", encoding="graph",
     torch=True, requires="torch",
-    reference="Xu et al. 2019 (GIN); as a NAS predictor/surrogate: Siems et al. 2020 (NAS-Bench-301)"))
+    reference="Xu et al. 2019 (GIN); as a NAS predictor/surrogate: Siems et al. 2020 (NAS-Bench-301)",
+    # float32 training: re-fitted on another CPU model, measured up to 0.0045 Kendall, 0.009 R2,
+    # one cell of P@1% (at 25 and 100 training cells; none at 400 and 1,600); twice that allowed
+    verify_tolerance={"kendall": 0.01, "spearman": 0.01, "r2": 0.02, "p@10%": 0.04, "p@1%": 0.2}))
 register(PredictorSpec(
     "lcsvr", _learning_curve_svr, "nu-SVR on the first 25% of the learning curve + the architecture",
     curve=True, reference="Baker, Gupta, Raskar & Naik 2018 (learning-curve extrapolation)"))

@@ -10,8 +10,8 @@ library only when called, so listing predictors imports neither xgboost nor torc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nasbench.errors import InvalidParameterError, NasbenchError
@@ -37,6 +37,13 @@ class PredictorSpec:
     curve: bool = False  # reads the first epochs of the learning curve (see predictors.features)
     torch: bool = False  # imports torch when fitted
     requires: str = ""  # the module it imports ("xgboost"), for a clear error when missing
+    #: per metric (kendall, spearman, r2, p@10%, p@1%), how far a re-fit may differ from a
+    #: recorded one when ``leaderboard verify`` re-runs it: float kernels differ in their last
+    #: bits across CPU models; unlisted metrics must agree to VERIFY_ATOL
+    verify_tolerance: Mapping[str, float] = field(default_factory=dict)
+
+
+VERIFY_ATOL = 1e-9  # float64 BLAS/LAPACK across CPU models: GP's R2 moved by 3e-12, its ranks not at all
 
 
 PREDICTORS: Registry[PredictorSpec] = Registry("predictor")

@@ -35,9 +35,24 @@ def test_entry_records_every_seed_and_size_and_verifies(track_root, tmp_path):
     path = tmp_path / "rf.json"
     path.write_text(json.dumps(entry))
     assert verify_predictor_entry(path, tracks_root=track_root) == []
+    entry["records"][1]["kendall"] += 1e-12  # float64 noise of another CPU model: within VERIFY_ATOL
+    path.write_text(json.dumps(entry))
+    assert verify_predictor_entry(path, tracks_root=track_root) == []
     entry["records"][1]["kendall"] += 0.001
     path.write_text(json.dumps(entry))
-    assert verify_predictor_entry(path, tracks_root=track_root) == ["seed 0, 60 cells: the re-run differs (kendall)"]
+    (problem,) = verify_predictor_entry(path, tracks_root=track_root)
+    assert problem.startswith("seed 0, 60 cells: the re-run differs (kendall: ") and problem.endswith("allowed 1e-09)")
+
+
+def test_only_float32_predictors_declare_a_looser_verify_tolerance():
+    """GIN trains in float32, whose kernels differ across CPU models (measured: 0.0045 Kendall);
+    the others re-fit to float64 noise."""
+    from predictors.registry import PREDICTORS, load_predictors
+
+    load_predictors()
+    loose = {name: PREDICTORS.get(name).verify_tolerance for name in PREDICTORS.names()
+             if PREDICTORS.get(name).verify_tolerance}
+    assert list(loose) == ["gin"] and loose["gin"]["kendall"] == 0.01
 
 
 def test_a_strategy_track_is_not_a_predictor_track(tmp_path):

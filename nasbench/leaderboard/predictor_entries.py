@@ -2,7 +2,9 @@
 track's protocol (predictors.evaluation: one held-out split drawn with the track's split seed,
 nested training sets per seed, Kendall tau of predicted against recorded test accuracy), run
 in worker processes, written append-only, verified by re-running every fit (the metrics must
-agree bit for bit; fit and predict seconds are timings and are not compared)."""
+agree to the predictor's ``verify_tolerance``: float kernels differ across CPU models, so a
+re-fit is bit-identical only on the kind of machine that recorded it; fit and predict seconds
+are timings and are not compared)."""
 
 from __future__ import annotations
 
@@ -61,12 +63,27 @@ def verify_predictor_entry(path: str | Path, workers: int = 1, tracks_root: str 
     current = load_track(recorded.name, tracks_root)
     if current != recorded:
         return [f"protocol mismatch: the entry ran under another version of track {current.name!r}"]
+    from predictors.registry import PREDICTORS, VERIFY_ATOL
+
     fresh = run_predictor_entry(current, record["predictor"], workers)["records"]
     fresh = json.loads(json.dumps(fresh))
     if len(fresh) != len(record["records"]):
         return [f"records: the entry holds {len(record['records'])}, the protocol makes {len(fresh)}"]
+    tolerance = PREDICTORS.get(record["predictor"]).verify_tolerance
     for old, new in zip(record["records"], fresh):
         for key in old:
-            if key not in TIMINGS and old[key] != new.get(key):
-                return [f"seed {old['seed']}, {old['train_size']} cells: the re-run differs ({key})"]
+            if key in TIMINGS or old[key] == new.get(key) or _both_nan(old[key], new.get(key)):
+                continue
+            allowed = tolerance.get(key, VERIFY_ATOL)
+            if not (_number(old[key]) and _number(new.get(key)) and abs(old[key] - new[key]) <= allowed):
+                return [f"seed {old['seed']}, {old['train_size']} cells: the re-run differs ({key}: "
+                        f"{old[key]!r} recorded, {new.get(key)!r} now; allowed {allowed:g})"]
     return []
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _both_nan(a: Any, b: Any) -> bool:
+    return _number(a) and _number(b) and a != a and b != b
