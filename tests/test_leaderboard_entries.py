@@ -40,6 +40,9 @@ def test_parallel_seeds_give_the_same_entry_and_it_verifies(tracks, tmp_path):
     assert verify_entry(path, tracks_root=tracks) == []
 
     record = json.loads(path.read_text())
+    record["runs"][3]["values"][2] += 1e-14  # a surrogate's float64 noise on another CPU model
+    path.write_text(json.dumps(record))
+    assert verify_entry(path, tracks_root=tracks) == []
     record["runs"][3]["values"][2] += 0.01
     path.write_text(json.dumps(record))
     assert verify_entry(path, tracks_root=tracks) == ["seed 3: the re-run differs (values)"]
@@ -185,3 +188,13 @@ def test_a_seed_that_crashes_in_a_worker_rejects_the_entry_in_one_line(tracks, t
     assert code == 2 and err[0].startswith("nasbench: error: rejected, no entry written: ")
     assert "strategy 'Crash' (seed" in err[0] and "RuntimeError: lost my footing" in err[0]
     assert not (entries / "synth").exists()
+
+
+def test_choices_must_match_exactly_and_numbers_to_float_noise():
+    from nasbench.leaderboard.entries import same_field
+
+    assert same_field([71.5, 80.25], [71.5 + 1e-13, 80.25])  # float64 BLAS across CPU models
+    assert not same_field([71.5, 80.25], [71.5 + 1e-6, 80.25])
+    assert same_field([float("nan"), 1.0], [float("nan"), 1.0])
+    assert not same_field([3, 17], [3, 18])  # an architecture index: exact, or a different trajectory
+    assert not same_field([1.0, 2.0], [1.0, 2.0, 3.0]) and not same_field("a", "b") and not same_field(True, 1.0 + 1e-12)

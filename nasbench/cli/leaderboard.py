@@ -126,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
 
 #: what "verified" established, by entry format
 VERIFIED = {
-    "strategy": "every seed re-run bit for bit",
+    "strategy": "every seed re-run: the same choices, the same numbers to 1e-9",
     "predictor": "every split re-fitted: the same figures, to the predictor's float tolerance",
     "proxy": "a seeded sample of cells re-scored under every init seed, within the proxy's tolerance; "
              "the figures recomputed from the stored scores, exactly",

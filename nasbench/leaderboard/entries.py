@@ -140,7 +140,11 @@ def write_entry(record: dict[str, Any], root: str | Path | None = None) -> Path:
 
 def verify_entry(path: str | Path, workers: int = 1, tables_dir: Sequence[str] = (),
                  tracks_root: str | Path | None = None) -> list[str]:
-    """Re-run an entry and compare it bit for bit: the reasons it is rejected (empty: verified)."""
+    """Re-run an entry and compare it: the reasons it is rejected (empty: verified).
+
+    Every choice (architectures, fidelities, incumbents) must be the same; recorded numbers
+    must agree to :data:`VALUE_TOLERANCE` (a table's are bit-identical; a surrogate predicts
+    in float64 BLAS, whose last bits differ across CPU models: measured 2e-14)."""
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
         section = record["entry"]
@@ -165,7 +169,26 @@ def verify_entry(path: str | Path, workers: int = 1, tables_dir: Sequence[str] =
     rerun = run_entry(current, strategy, record.get("params"), workers, isolate=isolate, tables_dir=tables_dir)
     fresh = json.loads(json.dumps(rerun))  # as it would read back from a file
     for old, new in zip(record["runs"], fresh["runs"]):
-        if old != new:
-            field = next((k for k in old if old.get(k) != new.get(k)), "?")
+        field = next((k for k in old if not same_field(old.get(k), new.get(k))), None)
+        if field is not None:
             return [f"seed {old['seed']}: the re-run differs ({field})"]
     return []
+
+
+VALUE_TOLERANCE = 1e-9  # absolute and relative, on recorded numbers (accuracies in points, seconds)
+
+
+def same_field(old: Any, new: Any) -> bool:
+    """Whether a re-run's field equals the recorded one: exactly, or for numbers (lists of
+    numbers) within VALUE_TOLERANCE, NaN matching NaN."""
+    if old == new:
+        return True
+    import numpy as np
+
+    try:
+        a, b = np.asarray(old, dtype=np.float64), np.asarray(new, dtype=np.float64)
+    except (TypeError, ValueError):  # strings, ragged lists: only equality counts
+        return False
+    if isinstance(old, bool) or a.shape != b.shape or a.dtype.kind != "f":
+        return False
+    return bool(np.allclose(a, b, rtol=VALUE_TOLERANCE, atol=VALUE_TOLERANCE, equal_nan=True))
