@@ -88,19 +88,25 @@ def weighted_spearman(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None =
 
 
 def top_weights(score: np.ndarray, q: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, effective weights) of the top ``q`` share of the population by ``score``:
-    rows are taken best first, the row on the boundary only with the weight left below
-    ``q`` (so a heavy row cannot overshoot the share); at least 3 rows are kept, with their
-    full weight when the share itself holds fewer (small unweighted inputs)."""
+    """(indices, effective weights) of the top ``q`` share of the population by ``score``, best
+    first. Rows are taken best first; the rows tied on the boundary share the weight left
+    below ``q`` in proportion to their weights (each row's effective weight over its weight is
+    the chance it is in the share under random tie-breaking), so neither row order nor a heavy
+    row can decide or overshoot the share. At least 3 rows are kept, with their full weight
+    when the share itself holds fewer (small unweighted inputs)."""
     if not 0 < q <= 1:
         raise ValueError(f"q: need a share in (0, 1], got {q!r}")
     w = _weights(len(score), weights)
-    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="mergesort")
-    above = np.cumsum(w[order]) - w[order]
-    effective = np.minimum(w[order], np.clip(q * w.sum() - above, 0, None))
-    count = max(3, int(np.count_nonzero(effective > 1e-12)))
-    count = min(count, len(order))
-    effective[:count] = np.where(effective[:count] > 1e-12, effective[:count], w[order][:count])
+    s = np.asarray(score, dtype=np.float64)
+    order = np.argsort(-s, kind="mergesort")
+    ranked, w_ranked = s[order], w[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    group_weight = np.add.reduceat(w_ranked, starts)
+    above = np.cumsum(group_weight) - group_weight
+    share = np.clip((q * w.sum() - above) / group_weight, 0, 1)  # 1 above the boundary, 0 below it
+    effective = w_ranked * np.repeat(share, np.diff(np.r_[starts, len(ranked)]))
+    count = min(max(3, int(np.count_nonzero(effective > 1e-12))), len(order))
+    effective[:count] = np.where(effective[:count] > 1e-12, effective[:count], w_ranked[:count])
     return order[:count], effective[:count]
 
 
@@ -128,7 +134,10 @@ def _halves(k: int) -> list[tuple[list[int], list[int]]]:
 
 def top_agreement(acc: np.ndarray, q: float, weights: np.ndarray | None = None) -> tuple[float, float]:
     """(Spearman of the two halves' means inside the top ``q`` of half A, weighted share of
-    A's top-``q`` set also in B's), averaged over the splits of the seeds into halves."""
+    A's top-``q`` set also in B's), averaged over the splits of the seeds into halves. Rows
+    tied on a set's boundary count with their chance of being in it (:func:`top_weights`),
+    the two sets' tie-breaks independent, so the overlap is its expectation under random
+    tie-breaking (pure seed noise on coarse accuracies gives about ``q``, not more)."""
     if acc.shape[1] < 2:
         return math.nan, math.nan
     w = _weights(len(acc), weights)
@@ -139,9 +148,9 @@ def top_agreement(acc: np.ndarray, q: float, weights: np.ndarray | None = None) 
             top_a, wa = top_weights(ma, q, w)
             top_b, wb = top_weights(mb, q, w)
             rhos.append(weighted_spearman(ma[top_a], mb[top_a], wa))
-            in_b = dict(zip(top_b.tolist(), wb.tolist()))
-            shared = sum(min(x, in_b[i]) for i, x in zip(top_a.tolist(), wa.tolist()) if i in in_b)
-            overlaps.append(float(shared / wa.sum()))
+            in_b = np.zeros(len(acc))
+            in_b[top_b] = wb / w[top_b]  # chance of being in B's set
+            overlaps.append(float((wa * in_b[top_a]).sum() / wa.sum()))  # expected shared weight
     return float(np.nanmean(rhos)), float(np.mean(overlaps))
 
 
@@ -159,9 +168,15 @@ def top_spread_noise(acc: np.ndarray, q: float, weights: np.ndarray | None = Non
 
 
 def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The value where the cumulative weight reaches half; the midpoint of the two values when
+    it reaches exactly half (equal weights: ``np.median``)."""
     order = np.argsort(x, kind="mergesort")
-    cum = np.cumsum(w[order])
-    return float(x[order][min(np.searchsorted(cum, cum[-1] / 2), len(x) - 1)])
+    xs, cum = x[order], np.cumsum(w[order])
+    half = cum[-1] / 2
+    i = min(int(np.searchsorted(cum, half)), len(x) - 1)
+    if i + 1 < len(x) and math.isclose(cum[i], half, rel_tol=1e-12):
+        return float((xs[i] + xs[i + 1]) / 2)
+    return float(xs[i])
 
 
 def last_gain(curves: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -177,13 +192,17 @@ def last_gain(curves: np.ndarray, weights: np.ndarray | None = None) -> float:
 
 def regret_floor(acc: np.ndarray, test: np.ndarray, draws: int = 1000, seed: int = 0) -> tuple[float, float]:
     """(mean, std) over ``draws`` of the test regret of exhaustive search by one randomly drawn
-    seed's validation accuracy per architecture, scored by the seed-mean test accuracy."""
+    seed's validation accuracy per architecture, scored by the seed-mean test accuracy (the
+    mean over architectures tied for the best validation accuracy). Unweighted: on a
+    stratified sample it is the sample's floor, lower than the population's, which has more
+    noisy rivals of the best."""
     rng = np.random.default_rng(seed)
     mean_test = test.mean(axis=1)
     best = float(mean_test.max())
     picks = rng.integers(0, acc.shape[1], size=(draws, acc.shape[0]))
-    chosen = np.take_along_axis(acc, picks.T, axis=1).argmax(axis=0)  # (draws,) first best on ties
-    regrets = best - mean_test[chosen]
+    seen = np.take_along_axis(acc, picks.T, axis=1)  # (archs, draws)
+    tied = seen == seen.max(axis=0)
+    regrets = best - (tied * mean_test[:, None]).sum(axis=0) / tied.sum(axis=0)  # ties: their mean
     return float(regrets.mean()), float(regrets.std())
 
 

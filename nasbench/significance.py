@@ -49,9 +49,10 @@ def welch(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tuple[float
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"welch: needs at least 2 seeds per sample, got {len(a)} and {len(b)}")
-    difference = float(a.mean() - b.mean())
-    if a.var() + b.var() == 0:  # both constant: the difference is known exactly
+    if np.ptp(a) == 0 and np.ptp(b) == 0:  # both constant: the difference is known exactly
+        difference = float(a[0] - b[0])  # (a mean of equal floats can be 1 ulp off, and var() 1e-34)
         return difference, difference, difference, 1.0 if difference == 0 else 0.0
+    difference = float(a.mean() - b.mean())
     test = stats.ttest_ind(a, b, equal_var=False)
     interval = test.confidence_interval(confidence)
     return difference, float(interval.low), float(interval.high), float(test.pvalue)
@@ -74,6 +75,34 @@ def pairwise_tests(samples: dict[str, np.ndarray]) -> list[PairTest]:
     raw = [welch(samples[a], samples[b]) for a, b in pairs]
     adjusted = holm([r[3] for r in raw]) if raw else np.empty(0)
     return [PairTest(a, b, d, lo, hi, p, float(q)) for (a, b), (d, lo, hi, p), q in zip(pairs, raw, adjusted)]
+
+
+def rank_ranges(names: Sequence[str], tests: Sequence[PairTest], lower_is_better: bool = True,
+                alpha: float = ALPHA) -> dict[str, str]:
+    """Each name's rank range given the significant pairs ("3" or "2-5"): from 1 + the number of
+    names significantly better to the number not significantly worse. "Better" is closed under
+    chains (A < B and B < C significant rank A above C even when the A-C pair alone is not:
+    Welch's degrees of freedom and Holm's steps can leave it out), so a range holds exactly the
+    ranks consistent with every significant pair."""
+    better: dict[str, set[str]] = {name: set() for name in names}  # name -> names significantly better
+    for t in tests:
+        if t.significant(alpha):
+            first_better = (t.difference < 0) == lower_is_better
+            worse, superior = (t.second, t.first) if first_better else (t.first, t.second)
+            better[worse].add(superior)
+    changed = True
+    while changed:  # transitive closure; a handful of names, so the plain fixed point is enough
+        changed = False
+        for name in names:
+            implied = set().union(*(better[b] for b in better[name])) - better[name]
+            if implied:
+                better[name] |= implied
+                changed = True
+    out = {}
+    for name in names:
+        first, last = 1 + len(better[name]), len(names) - sum(1 for other in names if name in better[other])
+        out[name] = str(first) if first == last else f"{first}-{last}"
+    return out
 
 
 def paired_bootstrap_tests(points: dict[str, float], draws: dict[str, np.ndarray]) -> list[PairTest]:
@@ -99,18 +128,12 @@ def significance_report(results: Sequence[StudyResult], labels: Sequence[str], a
     """Final values with their CIs, best first, and the pairs that differ after Holm's correction.
 
     Strategies whose differences are all inside the noise share a rank range instead of
-    being ordered: a strategy's rank range runs from 1 + the number of strategies
-    significantly better than it to the number not significantly worse.
+    being ordered (:func:`rank_ranges`).
     """
     samples = {label: final_values(r, at) for label, r in zip(labels, results)}
     tests = pairwise_tests(samples)
-    better = {label: set() for label in samples}  # label -> labels significantly below it (lower is better)
-    for t in tests:
-        if t.significant(alpha):
-            low, high = (t.first, t.second) if t.difference < 0 else (t.second, t.first)
-            better[high].add(low)
+    ranks = rank_ranges(list(samples), tests, lower_is_better=True, alpha=alpha)
     what = results[0].objective
-    n = len(samples)
     order = sorted(samples, key=lambda label: samples[label].mean())
     width = max(12, *(len(label) for label in samples))
     few = [label for label in samples if len(samples[label]) < BOOTSTRAP_BELOW]
@@ -122,11 +145,8 @@ def significance_report(results: Sequence[StudyResult], labels: Sequence[str], a
     for label in order:
         values = samples[label]
         summary = summarize_by_queries(by_label[label].curves, [at])  # the same interval as every report
-        first = 1 + len(better[label])
-        last = n - sum(1 for other in samples if label in better[other])
-        rank = f"{first}" if first == last else f"{first}-{last}"
         lines.append(f"{label:<{width}}  {len(values):>5}  {values.mean():7.2f}  "
-                     f"[{summary.low[0]:6.2f}, {summary.high[0]:6.2f}]  {rank:>5}")
+                     f"[{summary.low[0]:6.2f}, {summary.high[0]:6.2f}]  {ranks[label]:>5}")
     found = [t for t in tests if t.significant(alpha)]
     lines += ["", f"Significant differences ({len(found)} of {len(tests)} pairs; difference = first - second):"]
     for t in sorted(found, key=lambda t: t.p_holm):

@@ -100,3 +100,47 @@ def test_a_heavy_row_on_the_boundary_counts_only_the_share_left() -> None:
     rows, effective = top_weights(score, 0.1, w)
     assert list(rows) == list(range(199, 174, -1))
     assert effective.sum() == pytest.approx(0.1 * w.sum()) and effective[-1] == pytest.approx(0.9)
+
+
+def test_ties_on_the_boundary_share_it_whatever_the_row_order() -> None:
+    from nasbench.resolution import top_weights
+
+    score = np.array([5, 4, 3, 3, 3, 3] + [0] * 14, dtype=np.float64)
+    rows, effective = top_weights(score, 0.2)  # 4 rows fit: two above, two of the four tied 3s
+    assert list(rows) == [0, 1, 2, 3, 4, 5] and list(effective) == [1, 1, 0.5, 0.5, 0.5, 0.5]
+    rows_rev, effective_rev = top_weights(score[::-1], 0.2)
+    assert sorted(19 - rows_rev) == sorted(rows) and list(effective_rev) == list(effective)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_top_agreement_does_not_depend_on_row_order(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    acc = rng.integers(0, 4, size=(300, 3)) * 5.0  # coarse accuracies: many ties at every boundary
+    perm = rng.permutation(300)
+    assert np.allclose(top_agreement(acc, 0.1), top_agreement(acc[perm], 0.1), equal_nan=True)
+    assert np.allclose(top_spread_noise(acc, 0.01), top_spread_noise(acc[perm], 0.01))
+
+
+def test_pure_noise_on_coarse_accuracies_overlaps_by_chance_only() -> None:
+    rng = np.random.default_rng(0)
+    acc = rng.integers(0, 2, size=(1000, 2)) * 10.0 + 80  # no architecture differs from another
+    _, overlap = top_agreement(acc, 0.1)
+    assert overlap == pytest.approx(0.1, abs=0.02)  # what random tie-breaking gives, not ~0.5
+
+
+def test_weighted_median_is_the_median() -> None:
+    from nasbench.resolution import _weighted_median
+
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 3, 4, 9, 10):
+        x = rng.normal(size=n)
+        assert _weighted_median(x, np.ones(n)) == pytest.approx(np.median(x))
+    assert _weighted_median(np.array([1.0, 2, 3, 4]), np.array([1.0, 1, 2, 0.5])) == 3.0
+
+
+def test_regret_floor_scores_tied_best_cells_by_their_mean() -> None:
+    acc = np.array([[90.0, 90.0], [90.0, 90.0], [80.0, 80.0]])  # two cells tie for the best validation
+    test = np.array([[92.0, 92.0], [88.0, 88.0], [70.0, 70.0]])
+    assert regret_floor(acc, test, draws=10) == (2.0, 0.0)  # 92 - mean(92, 88), whatever the row order
+    assert regret_floor(acc[::-1], test[::-1], draws=10) == (2.0, 0.0)

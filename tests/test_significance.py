@@ -12,6 +12,7 @@ from nasbench.significance import (
     final_values,
     holm,
     pairwise_tests,
+    rank_ranges,
     significance_report,
     welch,
 )
@@ -96,3 +97,20 @@ def test_paired_bootstrap_tests_see_a_consistent_shift_that_the_intervals_hide()
     assert tests["a", "b"].significant() and tests["a", "b"].difference == pytest.approx(0.01)
     assert tests["a", "b"].low > 0  # paired: the shift is resolved though each interval is 10x wider
     assert tests["b", "c"].p == 1.0 and not tests["b", "c"].significant()
+
+
+def test_constant_samples_are_compared_exactly_even_when_their_means_round():
+    a, b = np.full(10, 0.11), np.full(30, 0.11)  # their means differ in the last bit
+    assert welch(a, b) == (0.0, 0.0, 0.0, 1.0)
+    assert not pairwise_tests({"a": a, "b": b})[0].significant()
+
+
+def test_rank_ranges_follow_chains_of_significant_pairs():
+    # Welch's df and Holm's steps: A < B and B < C are significant, A vs C alone is not
+    samples = {"A": np.array([1.206, 1.208, 1.246, 1.221]), "B": np.array([2.242, 1.935, 1.593, 1.637, 1.655]),
+               "C": np.array([2.369, 2.586])}
+    tests = {(t.first, t.second): t for t in pairwise_tests(samples)}
+    assert tests["A", "B"].significant() and tests["B", "C"].significant() and not tests["A", "C"].significant()
+    assert rank_ranges(list(samples), list(tests.values())) == {"A": "1", "B": "2", "C": "3"}
+    assert rank_ranges(list(samples), list(tests.values()), lower_is_better=False) == {"A": "3", "B": "2", "C": "1"}
+    assert rank_ranges(list(samples), []) == {"A": "1-3", "B": "1-3", "C": "1-3"}

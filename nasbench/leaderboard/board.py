@@ -92,16 +92,11 @@ def _mean_ci(values: np.ndarray, floor: float | None = 0.0) -> tuple[float, floa
 
 def track_rows(track: Track, results: dict[str, Any], threshold: float | None) -> tuple[Row, ...]:
     """The rows of one track, best mean first."""
-    from nasbench.significance import pairwise_tests
+    from nasbench.significance import pairwise_tests, rank_ranges
 
     budget = track.queries or max(len(c.regret) for r in results.values() for c in r.curves)
     finals = {n: np.array([c.regret[min(budget, len(c.regret)) - 1] for c in r.curves]) for n, r in results.items()}
-    better: dict[str, set[str]] = {n: set() for n in results}
-    if len(results) > 1:
-        for t in pairwise_tests(finals):
-            if t.significant():
-                low, high = (t.first, t.second) if t.difference < 0 else (t.second, t.first)
-                better[high].add(low)
+    ranks = rank_ranges(list(results), pairwise_tests(finals) if len(results) > 1 else [])
     rows = []
     for name, result in results.items():
         mean, low, high = _mean_ci(finals[name])
@@ -113,13 +108,11 @@ def track_rows(track: Track, results: dict[str, Any], threshold: float | None) -
         hits = [first_reaching(c.regret, threshold) if threshold is not None else None for c in result.curves]
         reached = [h for h in hits if h is not None]
         seconds = [float(c.seconds[h - 1]) for c, h in zip(result.curves, hits) if h is not None]
-        first = 1 + len(better[name])
-        last = len(results) - sum(1 for other in results if name in better[other])
         rows.append(Row(name, result.strategy, len(result.curves), mean, low, high, auc_mean, auc_low, auc_high,
                         None if threshold is None else len(reached) / len(hits),
                         float(np.median(reached)) if reached else None,
                         float(np.median(seconds)) if seconds else None,
-                        str(first) if first == last else f"{first}-{last}",
+                        ranks[name],
                         bool((result.isolation or {}).get("process", False))))
     return tuple(sorted(rows, key=lambda r: (r.mean, r.name)))
 
@@ -155,22 +148,13 @@ def _ranked(samples: dict[str, np.ndarray], higher_better: bool = True,
             tests: list[Any] | None = None) -> dict[str, str]:
     """Rank ranges from Holm-corrected pairwise tests (a shared range: inside the noise): Welch
     tests of the samples unless ``tests`` (PairTests, first - second) are given."""
-    from nasbench.significance import pairwise_tests
+    from nasbench.significance import pairwise_tests, rank_ranges
 
-    better: dict[str, set[str]] = {n: set() for n in samples}
     if tests is None and len(samples) > 1 and all(len(v) > 1 for v in samples.values()):
         with warnings.catch_warnings():  # a constant sample (params: the same for every init seed) is fine
             warnings.simplefilter("ignore", RuntimeWarning)
             tests = pairwise_tests(samples)
-    for t in tests or []:
-        if t.significant():
-            worse, superior = (t.first, t.second) if (t.difference < 0) == higher_better else (t.second, t.first)
-            better[worse].add(superior)
-    out = {}
-    for name in samples:
-        first, last = 1 + len(better[name]), len(samples) - sum(1 for o in samples if name in better[o])
-        out[name] = str(first) if first == last else f"{first}-{last}"
-    return out
+    return rank_ranges(list(samples), tests or [], lower_is_better=not higher_better)
 
 
 def proxy_table(records: dict[str, dict[str, Any]]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
