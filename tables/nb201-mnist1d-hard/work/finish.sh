@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Everything nb201-mnist1d-hard needs after its last training chunk, in order; every step is
+# resumable or skipped once done, so rerun it after an interruption. Run from the repository
+# root on a quiet machine (the latency and cost stages time networks: nothing else running).
+#
+#   bash tables/nb201-mnist1d-hard/work/finish.sh            # ~3-4 h on the 2-core VM
+set -euo pipefail
+table=nb201-mnist1d-hard
+dir=tables/$table
+step() { echo; echo "== $(date +%H:%M:%S) $*"; }
+
+# 1. Train what is missing (nothing, once every chunk is in), run the cost stage (every
+#    cell's own training-step time; resumable segments under work/costs) and assemble.
+step generate
+nasbench generate --dataset mnist1d-hard --seeds 0 1 2 --out "$dir" --workers 2 --chunk-size 64
+
+# 2. Latency, drift-corrected: random order, reference re-timed every 8 cells, 2 passes.
+has() { python -c "import json,sys; m=json.load(open('$dir/manifest.json')); sys.exit('$1' not in m['latency_devices'])"; }
+for runtime in torch ort; do
+  if has "cpu-$runtime-b64"; then echo "cpu-$runtime-b1/b64 already measured"; continue; fi
+  step "latency measure --runtime $runtime"
+  nasbench latency measure "$dir" --runtime "$runtime" --batches 1 64 --every 8 --passes 2
+done
+if ! has cpu-torch-b1-lut; then
+  step "latency LUT (estimate column cpu-torch-b1-lut)"
+  nasbench latency profile --device cpu --table "$dir" --out "$dir/work/lut-cpu-b1.json" --force
+  nasbench latency fill --device cpu --table "$dir" --lut "$dir/work/lut-cpu-b1.json"
+fi
+
+# 3. Name and units into the Parquet metadata, resolution figures, proxies, datasheet.
+step stamp;       nasbench tables stamp "$table"
+step resolution;  nasbench tables resolution "$table" --write
+step proxies;     nasbench proxies compute --table "$table" --seeds 0 1 2 --workers 2 --chunk-size 256
+step correlate;   nasbench proxies correlate --table "$table" --draws 200
+step datasheet;   nasbench tables datasheet "$table" --notes "$dir/work/datasheet-notes.md"
+step verify;      nasbench tables verify "$table"
+
+# 4. Item 6 of issue 9: every strategy, 300 queries x 25 seeds, CIs and Holm-significant pairs.
+step baselines;   leaderboard/baselines.sh "$table"
+step done
