@@ -60,6 +60,31 @@ FIGURE_LINES: tuple[tuple[str, str, str], ...] = (  # (field, label, target)
 )
 
 
+TARGETS: dict[str, tuple[str, float]] = {  # field -> (comparison, threshold) of issue 9's targets
+    "seed_spearman": (">=", 0.97), "top10_spearman": (">=", 0.7), "top1_overlap": (">=", 0.6),
+    "last_gain": ("<", 0.5),
+}
+
+
+def figure_text(name: str, value: float, digits: int | None = None) -> str:
+    """``value`` as printed (overlaps in %, Spearmans to 3 decimals, the rest 2), with more
+    digits where rounding would carry it across its target (0.598 prints 59.8%, not 60%)."""
+    if value != value:  # NaN: a figure that needs more seeds or rows
+        return "-"
+    percent = name.endswith("overlap")
+    digits = (0 if percent else 3 if "spearman" in name else 2) if digits is None else digits
+    for more in range(4):
+        text = f"{value:.{digits + more}%}" if percent else f"{value:.{digits + more}f}"
+        if name not in TARGETS:
+            return text
+        op, threshold = TARGETS[name]
+        rounded = float(text.rstrip("%")) / (100 if percent else 1)
+        if (rounded >= threshold if op == ">=" else rounded < threshold) == (
+                value >= threshold if op == ">=" else value < threshold):
+            return text
+    return text
+
+
 def resolution_lines(figures: Resolution) -> list[str]:
     """The figures as Markdown table rows (figure, value, target, met)."""
     met = figures.targets()
@@ -72,7 +97,7 @@ def resolution_lines(figures: Resolution) -> list[str]:
     rows = ["| figure | value | target | met |", "|---|---|---|---|"]
     for name, label, target in FIGURE_LINES:
         value = getattr(figures, name)
-        text = f"{value:.0%}" if name == "top1_overlap" else f"{value:.3f}" if "spearman" in name else f"{value:.2f}"
+        text = figure_text(name, value)
         if name == "regret_floor":
             text += f" +- {figures.regret_floor_std:.2f}"
         ok = verdict.get(name)

@@ -144,3 +144,12 @@ def test_regret_floor_scores_tied_best_cells_by_their_mean() -> None:
     test = np.array([[92.0, 92.0], [88.0, 88.0], [70.0, 70.0]])
     assert regret_floor(acc, test, draws=10) == (2.0, 0.0)  # 92 - mean(92, 88), whatever the row order
     assert regret_floor(acc[::-1], test[::-1], draws=10) == (2.0, 0.0)
+
+
+def test_a_printed_figure_never_looks_like_it_meets_a_target_it_misses() -> None:
+    from nasbench.resolution_record import figure_text
+
+    assert figure_text("top1_overlap", 0.598) == "59.8%" and figure_text("top1_overlap", 0.694) == "69%"
+    assert figure_text("seed_spearman", 0.96996) == "0.96996" and figure_text("seed_spearman", 0.9712) == "0.971"
+    assert figure_text("last_gain", 0.4996) == "0.4996" and figure_text("last_gain", 0.5001) == "0.50"
+    assert figure_text("best", 99.999) == "100.00" and figure_text("top10_spearman", float("nan")) == "-"

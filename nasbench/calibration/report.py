@@ -12,6 +12,7 @@ import numpy as np
 from nasbench.calibration.sample import CalibrationSample
 from nasbench.calibration.study import Study, StudyConfig, load_results, result_arrays
 from nasbench.resolution import Resolution, resolution
+from nasbench.resolution_record import figure_text
 
 CLASSES = 5260  # isomorphism classes of the nb201 space: trainings per seed of a full table
 
@@ -66,8 +67,9 @@ def markdown_table(rows: Sequence[ConfigSummary]) -> str:
         met = f.targets()
         lines.append(
             f"| {r.config.name} | {r.trainings} | {_fmt(r.core_seconds)} | {_fmt(r.table_core_hours, 1)} | "
-            f"{_fmt(f.seed_spearman, 3)} | {_fmt(f.top10_spearman)} | {f.top1_overlap:.0%} | "
-            f"{_fmt(f.top1_spread)} / {_fmt(f.top1_noise)} | {_fmt(f.last_gain)} | {_fmt(f.best, 1)} | "
+            f"{figure_text('seed_spearman', f.seed_spearman)} | {figure_text('top10_spearman', f.top10_spearman, 2)} | "
+            f"{figure_text('top1_overlap', f.top1_overlap)} | "
+            f"{_fmt(f.top1_spread)} / {_fmt(f.top1_noise)} | {figure_text('last_gain', f.last_gain)} | {_fmt(f.best, 1)} | "
             f"{_fmt(f.median, 1)} | {_fmt(f.top1_span, 1)} | {_fmt(f.regret_floor)} | "
             f"{sum(met.values())}/{len(met)} |")
     return "\n".join(lines)

@@ -4,15 +4,20 @@
 # root on a quiet machine (the latency and cost stages time networks: nothing else running).
 #
 #   bash tables/nb201-mnist1d-hard/work/finish.sh            # ~3-4 h on the 2-core VM
+#
+# A dry run on a small table elsewhere (extra arguments go to generate; no leaderboard runs):
+#   NASBENCH_TABLES=/tmp/dry NO_BASELINES=1 bash tables/nb201-mnist1d-hard/work/finish.sh \
+#     /tmp/dry/nb201-dry --archs 16 --epochs 2
 set -euo pipefail
-table=nb201-mnist1d-hard
-dir=tables/$table
+dir=${1:-tables/nb201-mnist1d-hard}
+table=$(basename "$dir")
+shift $(( $# > 0 ? 1 : 0 ))
 step() { echo; echo "== $(date +%H:%M:%S) $*"; }
 
 # 1. Train what is missing (nothing, once every chunk is in), run the cost stage (every
 #    cell's own training-step time; resumable segments under work/costs) and assemble.
 step generate
-nasbench generate --dataset mnist1d-hard --seeds 0 1 2 --out "$dir" --workers 2 --chunk-size 64
+nasbench generate --dataset mnist1d-hard --seeds 0 1 2 --out "$dir" --workers 2 --chunk-size 64 "$@"
 
 # 2. Latency, drift-corrected: random order, reference re-timed every 8 cells, 2 passes.
 has() { python -c "import json,sys; m=json.load(open('$dir/manifest.json')); sys.exit('$1' not in m['latency_devices'])"; }
@@ -32,9 +37,10 @@ step stamp;       nasbench tables stamp "$table"
 step resolution;  nasbench tables resolution "$table" --write
 step proxies;     nasbench proxies compute --table "$table" --seeds 0 1 2 --workers 2 --chunk-size 256
 step correlate;   nasbench proxies correlate --table "$table" --draws 200
-step datasheet;   nasbench tables datasheet "$table" --notes "$dir/work/datasheet-notes.md"
+notes=(); [ -f "$dir/work/datasheet-notes.md" ] && notes=(--notes "$dir/work/datasheet-notes.md")
+step datasheet;   nasbench tables datasheet "$table" "${notes[@]}"
 step verify;      nasbench tables verify "$table"
 
 # 4. Item 6 of issue 9: every strategy, 300 queries x 25 seeds, CIs and Holm-significant pairs.
-step baselines;   leaderboard/baselines.sh "$table"
+if [ -z "${NO_BASELINES:-}" ]; then step baselines; leaderboard/baselines.sh "$table"; fi
 step done
