@@ -6,7 +6,7 @@
 #   bash tables/nb201-mnist1d-hard/work/finish.sh            # ~3-4 h on the 2-core VM
 #
 # A dry run on a small table elsewhere (extra arguments go to generate; no leaderboard runs):
-#   NASBENCH_TABLES=/tmp/dry NO_BASELINES=1 bash tables/nb201-mnist1d-hard/work/finish.sh \
+#   NASBENCH_TABLES=/tmp/dry TRACKS=/tmp/dry/tracks NO_BASELINES=1 bash tables/nb201-mnist1d-hard/work/finish.sh \
 #     /tmp/dry/nb201-dry --archs 16 --epochs 2
 set -euo pipefail
 dir=${1:-tables/nb201-mnist1d-hard}
@@ -41,6 +41,12 @@ notes=(); [ -f "$dir/work/datasheet-notes.md" ] && notes=(--notes "$dir/work/dat
 step datasheet;   nasbench tables datasheet "$table" "${notes[@]}"
 step verify;      nasbench tables verify "$table"
 
-# 4. Item 6 of issue 9: every strategy, 300 queries x 25 seeds, CIs and Holm-significant pairs.
-if [ -z "${NO_BASELINES:-}" ]; then step baselines; leaderboard/baselines.sh "$table"; fi
+# 4. Its leaderboard tracks (regret, seconds, constrained, hypervolume, proxies); then issue 9's
+#    item 6, every strategy at 300 queries x 25 seeds with CIs and Holm-significant pairs, and
+#    the tracks' entries: every built-in strategy and proxy (append-only: reruns add the missing).
+step tracks;      python "$(dirname "$0")/tracks.py" "$table" ${TRACKS:+--tracks "$TRACKS"}
+if [ -z "${NO_BASELINES:-}" ]; then
+  step baselines; leaderboard/baselines.sh "$table"
+  step entries;   leaderboard/run-entries.sh
+fi
 step done
