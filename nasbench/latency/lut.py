@@ -22,7 +22,7 @@ from nasbench.atomic import atomic_write_text
 from nasbench.errors import NasbenchError
 from nasbench.latency.measure import measure_model, time_calls
 from nasbench.models import MacroConfig, build_model
-from nasbench.models.nb201 import _make_op
+from nasbench.models.nb201 import make_op
 from nasbench.spaces.nb201 import OPS, op_ids_by_index
 
 LUT_FORMAT = "nasbench.latency-lut/1"
@@ -82,7 +82,7 @@ def profile(
             add = time_calls(lambda: x + x, warmup, repeats).median_ms
             stage = {"none": 0.0}
             for op in OPS[1:]:
-                module = _make_op(op, channels, config.ndim).eval()
+                module = make_op(op, channels, config.ndim).eval()
                 stage[op] = time_calls(lambda: module(x), warmup, repeats).median_ms + add
         op_ms.append(stage)
     fields = {"channels": config.channels, "cells_per_stage": config.cells_per_stage, "stages": config.stages,

@@ -17,7 +17,7 @@ from torch import nn
 
 from nasbench.models.config import CONV_KERNELS, EDGES, MacroConfig, validate_ops
 
-__all__ = ["build_model", "NB201Network", "Cell", "ResidualReduction", "ReLUConvBN"]
+__all__ = ["build_model", "NB201Network", "Cell", "ResidualReduction", "ReLUConvBN", "make_op"]
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
 _BN = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
@@ -43,7 +43,7 @@ class Zero(nn.Module):
         return torch.zeros_like(x)
 
 
-def _make_op(op: str, channels: int, ndim: int) -> nn.Module:
+def make_op(op: str, channels: int, ndim: int) -> nn.Module:
     """One edge op with C_in == C_out == ``channels`` and stride 1."""
     if op in CONV_KERNELS:
         return ReLUConvBN(channels, channels, CONV_KERNELS[op], 1, ndim)
@@ -60,7 +60,7 @@ class Cell(nn.Module):
     def __init__(self, ops: Sequence[str], channels: int, ndim: int) -> None:
         super().__init__()
         self.ops = validate_ops(ops)
-        self.edges = nn.ModuleList(_make_op(op, channels, ndim) for op in self.ops)
+        self.edges = nn.ModuleList(make_op(op, channels, ndim) for op in self.ops)
         self._inputs = [
             [(e, frm) for e, (frm, to) in enumerate(EDGES) if to == node and self.ops[e] != "none"]
             for node in range(1, 4)
