@@ -14,6 +14,10 @@ neighbours in time, not architectures. :func:`run_protocol` times the items this
   divided by it. Drift slower than ``every`` items is removed; faster jitter stays as noise.
 - **Passes.** ``passes`` >= 2 passes in different seeded orders; the value reported for an
   item is the median over passes of its corrected times.
+- **Sessions.** A resumed run interpolates only between reference timings of the session
+  (process) that timed the item: the reference closing a stored segment's last block is
+  timed after the resume, under other load, so those items hold their block's opening
+  reference instead.
 
 The :class:`DriftReport` says how well that worked, per timed column:
 
@@ -22,7 +26,9 @@ The :class:`DriftReport` says how well that worked, per timed column:
   estimator: an item's architecture effect is estimated from the *other* passes (mean of
   their log-times, so it carries no drift of this pass: their orders are independent); the
   residual log-time of the pass is cut into ``bins`` contiguous blocks of measurement
-  positions, and the between-block variance component of a one-way random-effects ANOVA,
+  positions (``every`` items wide, at least 25: the estimate sees drift at the scale the
+  correction works on, whatever the table's size), and the between-block variance
+  component of a one-way random-effects ANOVA,
   ``(MS_between - MS_within) / m0`` (clipped at 0; ``m0`` the usual unbalanced block
   size), is the variance due to order. Subtracting ``MS_within`` removes the part that
   block means of pure noise would show, so a drift-free column scores about 0, not
@@ -31,14 +37,16 @@ The :class:`DriftReport` says how well that worked, per timed column:
 - ``order_share_column``: the same for the reported column, the median over passes. The
   passes' orders are independent, so what drift is left after correction averages over
   them: the column's order variance is the passes' mean order variance / ``passes``
-  (exact for the mean; the median of 2 is the mean), over the column's log variance.
+  (exact for the mean; the median of 2 is the mean; for 3+ passes the median's is up to
+  about 1.35x that), over the column's log variance.
 - ``lag1_before`` / ``lag1_after``: lag-1 autocorrelation of the same residuals in
   measurement order (fast drift that the blocks average out shows here).
 - ``spearman_before`` / ``spearman_after``: Spearman correlation between passes (mean
   over pairs of passes), raw and corrected.
 
 Timings are stored, if ``store`` is given, as atomically written segment files, so an
-interrupted run resumes where it stopped.
+interrupted run resumes where it stopped; a stored segment whose items are not the ones
+the schedule puts there (other items, another order) is refused.
 """
 
 from __future__ import annotations
@@ -156,6 +164,30 @@ def _check_store(store: Path, identity: dict[str, Any]) -> None:
         atomic_write_text(path, json.dumps(identity, indent=1, sort_keys=True) + "\n")
 
 
+@dataclass(frozen=True)
+class Segment:
+    """Timings of consecutive schedule steps of one pass, all from one session."""
+
+    steps: np.ndarray
+    is_reference: np.ndarray
+    values: np.ndarray  # (steps, k)
+    cpu_seconds: np.ndarray
+    session: str
+
+
+def _load_segment(path: Path, sequence: np.ndarray, part: slice) -> Segment:
+    """A stored segment, checked against the schedule: the same steps timing the same items."""
+    data = pq.read_table(path)
+    steps = data["step"].to_numpy()
+    if not (np.array_equal(steps, np.arange(part.start, part.stop))
+            and np.array_equal(data["item"].to_numpy(), sequence[part])):
+        raise NasbenchError(f"{path}: its timings are of other items or another order than this run schedules; "
+                            f"remove {path.parent} to start again")
+    values = np.column_stack([data[c].to_numpy() for c in data.column_names if c.startswith("value_")])
+    session = data["session"][0].as_py() if "session" in data.column_names else "stored"
+    return Segment(steps, data["reference"].to_numpy(), values, data["cpu_seconds"].to_numpy(), str(session))
+
+
 def _as_vector(value: Any) -> np.ndarray:
     vector = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if vector.ndim != 1 or not np.all(np.isfinite(vector)) or np.any(vector < 0):
@@ -187,7 +219,8 @@ def run_protocol(
         raise NasbenchError("timing: items must be a non-empty list of distinct integers")
     reference = int(reference)
     plans = [schedule(items, reference, protocol.every, protocol.seed, p) for p in range(protocol.passes)]
-    records: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in plans]
+    records: list[list[Segment]] = [[] for _ in plans]
+    session = f"{time.time_ns():x}"  # this process's timings; only an id, no random choice
     todo: list[tuple[int, int, slice]] = []
     if store is not None:
         store = Path(store)
@@ -197,10 +230,7 @@ def run_protocol(
         for k, part in enumerate(_segments(len(sequence), protocol)):
             path = None if store is None else _segment_path(store, p, k)
             if path is not None and path.is_file():
-                data = pq.read_table(path)
-                values = np.column_stack([data[c].to_numpy() for c in data.column_names if c.startswith("value_")])
-                records[p].append((data["step"].to_numpy(), data["reference"].to_numpy(), values,
-                                   data["cpu_seconds"].to_numpy()))
+                records[p].append(_load_segment(path, sequence, part))
             else:
                 todo.append((p, k, part))
     if todo:
@@ -216,9 +246,10 @@ def run_protocol(
                 bar.update(1)
             values = np.vstack(values)
             steps = np.arange(part.start, part.stop)
-            records[p].append((steps, is_reference[part], values, np.asarray(cpu)))
+            records[p].append(Segment(steps, is_reference[part], values, np.asarray(cpu), session))
             if store is not None:
-                columns = {"step": steps, "item": sequence[part], "reference": is_reference[part], "cpu_seconds": cpu}
+                columns = {"step": steps, "item": sequence[part], "reference": is_reference[part], "cpu_seconds": cpu,
+                           "session": [session] * len(steps)}
                 columns.update({f"value_{j}": values[:, j] for j in range(values.shape[1])})
                 with atomic_path(_segment_path(store, p, k)) as tmp:
                     pq.write_table(pa.table(columns), tmp)
@@ -228,13 +259,13 @@ def run_protocol(
 def analyse(
     items: np.ndarray,
     plans: list[tuple[np.ndarray, np.ndarray]],
-    records: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]],
+    records: list[list[Segment]],
     reference: int,
     protocol: TimingProtocol,
     drift_source: Sequence[int] | None = None,
 ) -> ProtocolResult:
     """Correct each pass's timings by the reference's drift; report order variance."""
-    widths = {r[2].shape[1] for recs in records for r in recs}
+    widths = {r.values.shape[1] for recs in records for r in recs}
     if len(widths) != 1:
         raise NasbenchError(f"timing: the timed call returned vectors of different lengths {sorted(widths)}")
     k = widths.pop()
@@ -244,16 +275,19 @@ def analyse(
     where = {int(item): i for i, item in enumerate(items)}
     passes, n = len(plans), len(items)
     raw, positions = np.empty((passes, n, k)), np.empty((passes, n))
-    ref_steps, ref_values = [], []
+    sessions = np.empty((passes, n), dtype=object)
+    ref_steps, ref_values, ref_sessions = [], [], []
     for p, recs in enumerate(records):
-        steps = np.concatenate([r[0] for r in recs])
-        is_ref = np.concatenate([r[1] for r in recs]).astype(bool)
-        values = np.concatenate([r[2] for r in recs])
+        steps = np.concatenate([r.steps for r in recs])
+        is_ref = np.concatenate([r.is_reference for r in recs]).astype(bool)
+        values = np.concatenate([r.values for r in recs])
+        session = np.concatenate([np.full(len(r.steps), r.session, dtype=object) for r in recs])
         rows = np.asarray([where[int(i)] for i in plans[p][0][steps[~is_ref]]])
-        raw[p, rows], positions[p, rows] = values[~is_ref], steps[~is_ref]
+        raw[p, rows], positions[p, rows], sessions[p, rows] = values[~is_ref], steps[~is_ref], session[~is_ref]
         order = np.argsort(steps[is_ref])
         ref_steps.append(steps[is_ref][order])
         ref_values.append(values[is_ref][order])
+        ref_sessions.append(session[is_ref][order])
     corrected = raw.copy()
     reports, drift_range = {}, {}
     for s in sorted(set(source)):
@@ -263,18 +297,25 @@ def analyse(
         level = float(np.median(all_refs))
         drift_range[s] = (float(all_refs.min() / level), float(all_refs.max() / level))
         for p in range(passes):
-            factor = np.exp(np.interp(positions[p], ref_steps[p], np.log(ref_values[p][:, s]))) / level
+            factor = np.empty(n)
+            for run in np.unique(sessions[p]):  # interpolate within the session that timed the items
+                mine, refs = sessions[p] == run, ref_sessions[p] == run
+                factor[mine] = np.exp(np.interp(positions[p][mine], ref_steps[p][refs],
+                                                np.log(ref_values[p][refs, s]))) / level
             for j in (j for j in range(k) if source[j] == s):
                 corrected[p, :, j] = raw[p, :, j] / factor
     for s in sorted(set(source)):
         reports[s] = drift_report(raw[:, :, s], corrected[:, :, s], positions, reference, protocol, drift_range[s])
-    cpu = float(sum(np.sum(r[3]) for recs in records for r in recs))
+    cpu = float(sum(np.sum(r.cpu_seconds) for recs in records for r in recs))
     return ProtocolResult(items, np.median(corrected, axis=0), raw, corrected, positions, reports, cpu)
 
 
-def default_bins(n: int) -> int:
-    """Blocks of measurement positions for the order estimate: ~25+ items each, 2..100."""
-    return int(np.clip(n // 25, 2, 100))
+def default_bins(n: int, every: int = 25) -> int:
+    """Blocks of measurement positions for the order estimate: ``max(every, 25)`` items each
+    (at least 2 blocks). A fixed width, not a fixed count: with a capped count, blocks of a
+    large table average out drift faster than the reference re-timing, which the correction
+    does not remove either, and the figure would depend on the table's size."""
+    return int(max(2, n // max(every, 25)))
 
 
 def _residuals(log_values: np.ndarray) -> np.ndarray:
@@ -339,13 +380,14 @@ def drift_report(
     finite = np.all(np.isfinite(before), axis=0)  # a 0 timing (below clock resolution) has no log
     before, after, pos = before[:, finite], after[:, finite], positions[:, finite]
     mean = lambda a: float(np.nanmean(a)) if np.any(np.isfinite(a)) else float("nan")  # noqa: E731
+    bins = default_bins(int(finite.sum()), protocol.every)
     final = np.var(np.median(after, axis=0), ddof=1) if after.shape[1] > 1 else float("nan")
-    column = mean(order_variance(after, pos)) / protocol.passes / final if final > 0 else float("nan")
+    column = mean(order_variance(after, pos, bins)) / protocol.passes / final if final > 0 else float("nan")
     return DriftReport(
-        order_share_before=mean(order_share(before, pos)), order_share_after=mean(order_share(after, pos)),
+        order_share_before=mean(order_share(before, pos, bins)), order_share_after=mean(order_share(after, pos, bins)),
         order_share_column=column,
         lag1_before=mean(lag1(before, pos)), lag1_after=mean(lag1(after, pos)),
         spearman_before=pass_spearman(raw), spearman_after=pass_spearman(corrected),
         drift_low=drift_range[0], drift_high=drift_range[1], passes=protocol.passes, every=protocol.every,
-        reference=int(reference), items=int(raw.shape[1]), seed=protocol.seed, bins=default_bins(int(finite.sum())),
+        reference=int(reference), items=int(raw.shape[1]), seed=protocol.seed, bins=bins,
     )

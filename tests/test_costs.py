@@ -149,3 +149,26 @@ def test_rerun_reuses_the_costs_and_the_cli_refuses_unfinished_tables(costed, tm
         assert len(err) == 1 and "is not finished: 1 of 2 training chunks are not trained" in err[0]
     assert not chunk_path(unfinished, make_plan(small).chunks[1].id).exists()  # nothing was trained
     assert not (unfinished / "work" / "costs").exists() and not (unfinished / "work" / "timing").exists()
+
+
+def test_the_cost_stage_scales_cpu_trained_seconds_only(costed, copy_table, capsys):
+    import pyarrow as pa
+
+    out, config, _ = costed
+    gpu = copy_table(out, "gpu-trained")
+    first = chunk_path(gpu, make_plan(config).chunks[0].id)
+    chunk = pq.read_table(first)
+    devices = pa.array(["cuda:0"] * chunk.num_rows)
+    pq.write_table(chunk.set_column(chunk.schema.get_field_index("train_device"), "train_device", devices), first)
+    assert main(["costs", "measure", str(gpu)]) == 2
+    assert "trained on cpu, cuda:0; the cost stage times training steps on one CPU thread" in capsys.readouterr().err
+
+
+def test_a_stacked_run_skips_the_cost_stage_and_says_so(tmp_path):
+    notes: list[str] = []
+    config = GeneratorConfig(name="stacked", dataset="digits", seeds=(0,), train=TRAIN,
+                             indices=(0, 1, SKIP_ONLY, DEAD_CONVS), chunk_size=4)
+    manifest = generate(tmp_path / "stacked", config, progress=False, stack=2, note=notes.append)
+    assert any("cost stage skipped" in n and "stack 2" in n for n in notes)
+    assert manifest.generator["costs"]["method"].startswith("copied")
+    assert not costs_dir(tmp_path / "stacked").exists()

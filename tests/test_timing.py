@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nasbench.errors import NasbenchError
-from nasbench.timing import TimingProtocol, order_share, run_protocol, schedule
+from nasbench.timing import TimingProtocol, default_bins, order_share, run_protocol, schedule
 
 N_ITEMS = 600
 
@@ -134,3 +134,52 @@ def test_bad_settings_are_named():
         run_protocol([1, 1], lambda i: 1.0, reference=1)
     with pytest.raises(NasbenchError, match="non-negative finite"):
         run_protocol([1, 2], lambda i: float("nan"), reference=1)
+
+
+def test_a_resumed_run_never_corrects_with_a_reference_timed_in_the_other_session(tmp_path):
+    """Killed at a segment boundary, resumed on a machine twice as slow: the stored segment's
+    last block must not be divided by the slow session's reference."""
+    protocol = TimingProtocol(every=8, passes=2, seed=0, segment=64)
+    cost = 1.0 + np.arange(200) % 5
+    speed, calls = [1.0], [0]
+
+    class Killed(Exception):
+        pass
+
+    def clock(item: int) -> float:
+        calls[0] += 1
+        if calls[0] == 150:
+            raise Killed
+        return float(cost[item] * speed[0])
+
+    with pytest.raises(Killed):
+        run_protocol(np.arange(200), clock, reference=0, protocol=protocol, store=tmp_path / "run")
+    speed[0] = 2.0  # the machine is busier after the resume
+    result = run_protocol(np.arange(200), clock, reference=0, protocol=protocol, store=tmp_path / "run")
+    ratio = result.corrected[:, :, 0] / cost  # the same constant everywhere when the correction is right
+    np.testing.assert_allclose(ratio, ratio[0, 0])
+
+
+def test_stored_timings_of_other_items_are_refused(tmp_path):
+    protocol = TimingProtocol(every=4, passes=2, seed=0, segment=8)
+    items = np.arange(20)
+    run_protocol(items, lambda i: 1.0 + i, reference=0, protocol=protocol, store=tmp_path / "run")
+    swapped = items.copy()
+    swapped[[8, 9]] = swapped[[9, 8]]  # same count, first 8 and sum: only the stored items tell
+    with pytest.raises(NasbenchError, match="other items or another order"):
+        run_protocol(swapped, lambda i: 1.0 + i, reference=0, protocol=protocol, store=tmp_path / "run")
+
+
+def test_the_order_share_does_not_shrink_with_the_number_of_items():
+    """Drift on the scale of the reference re-timing reads the same on 800 and 8,000 items
+    (with the old cap of 100 blocks, the larger run averaged it away: 21% -> 1%)."""
+    def share(n: int) -> float:
+        rng = np.random.default_rng(n)
+        arch = rng.normal(0, 0.5, n)
+        positions = np.vstack([rng.permutation(n), rng.permutation(n)])
+        drift = 0.3 * np.sin(2 * np.pi * positions / 120.0)  # a 120-call load wave
+        values = arch + drift + rng.normal(0, 0.05, (2, n))
+        return float(np.mean(order_share(values, positions, default_bins(n, every=8))))
+
+    small, large = share(800), share(8000)
+    assert small > 0.1 and large == pytest.approx(small, rel=0.25)

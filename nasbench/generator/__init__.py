@@ -193,6 +193,10 @@ def generate(
         raise NasbenchError(f"stack={stack}: stacked training builds NB201 networks only, not {config.space} cells")
     if config.space != "nb201":  # one member per class: each row's epoch_seconds is its own training time
         costs = None
+    if costs is not None and (device != "cpu" or stack != 1):
+        note(f"cost stage skipped: it times training steps on one CPU thread, which says nothing of a cell's "
+             f"cost on {device} with stack {stack}; rows carry their representative's epoch_seconds")
+        costs = None
     if config.name != out.name:  # a table is found, loaded and cited by its folder's name
         raise NasbenchError(f"table name {config.name!r} differs from its folder {out.name!r}: name the folder "
                             f"after the table (loads refuse a table whose folder has another name)")

@@ -160,15 +160,23 @@ def measure_costs(
     settings: CostSettings = CostSettings(), progress: bool = True,
 ) -> dict[str, Any]:
     """Time every member's training step (resumably), validate, and write the cost files."""
+    from nasbench.generator.assemble import chunk_path
     from nasbench.spaces.nb201 import all_cells
     from nasbench.training import init_worker
 
+    trained_on = {device for c in plan.chunks if chunk_path(Path(out), c.id).is_file()
+                  for device in pq.read_table(chunk_path(Path(out), c.id), columns=["train_device"])
+                  ["train_device"].to_pylist()}
+    if trained_on - {"cpu"}:
+        raise NasbenchError(f"{out}: trained on {', '.join(sorted(trained_on))}; the cost stage times training steps "
+                            "on one CPU thread and scales CPU-trained seconds only")
     folder = costs_dir(Path(out))
     info_path = folder / INFO_FILE
     if info_path.is_file() and (folder / STEPS_FILE).is_file():
         info = json.loads(info_path.read_text())
         if info.get("settings") == asdict(settings):
             return info
+    info_path.unlink(missing_ok=True)  # never leave new step times beside an older costs.json
     init_worker(1)
     reference = median_flops_cell(plan.members, _macro(config, dataset), config.space)
     result = run_protocol(plan.members, step_timer(config.train, dataset, settings.steps, settings.warmup),
