@@ -105,6 +105,11 @@ def test_validation_compares_prediction_and_copying_with_real_training(costed):
     assert check["median_abs_pct_error"] == pytest.approx(100 * predicted, abs=0.01)
     assert check["copied_median_abs_pct_error"] == pytest.approx(100 * copied, abs=0.01)
     assert check["epochs"] == 1 and check["repeats"] == 3 and check["run_to_run_pct"] >= 0
+    steps = pq.read_table(costs_dir(out) / STEPS_FILE).to_pydict()
+    measured = dict(zip(steps["arch_index"], steps["measured_step_seconds"]))
+    unpooled = cell["representative_measured"] * measured[DEAD_CONVS] / measured[SKIP_ONLY]
+    assert cell["unpooled_predicted"] == pytest.approx(unpooled)  # does pooling help? the same figure unpooled
+    assert check["unpooled_median_abs_pct_error"] == pytest.approx(100 * abs(unpooled / cell["measured"] - 1), abs=0.01)
 
 
 def test_datasheet_reports_the_costs_and_the_latency_protocol(costed, copy_table):

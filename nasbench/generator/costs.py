@@ -189,7 +189,8 @@ def measure_costs(
     with atomic_path(folder / STEPS_FILE) as tmp:
         pq.write_table(pa.table({"arch_index": plan.members, "step_seconds": step,
                                  "measured_step_seconds": result.values[:, 0]}), tmp)
-    validation = validate_costs(plan, step, config, dataset, settings, table_epoch_seconds(Path(out), plan))
+    validation = validate_costs(plan, step, config, dataset, settings, table_epoch_seconds(Path(out), plan),
+                                measured_step=result.values[:, 0])
     info = {
         "method": METHOD, "settings": asdict(settings), "reference": reference, "device": "cpu", "threads": 1,
         "drift": result.reports[0].to_dict(), "pooling": pooled.to_dict(),
@@ -235,7 +236,7 @@ def validation_sample(plan: Plan, step: np.ndarray, size: int) -> np.ndarray:
 
 def validate_costs(
     plan: Plan, step: np.ndarray, config: GeneratorConfig, dataset: Any, settings: CostSettings,
-    table_seconds: dict[int, float] | None = None,
+    table_seconds: dict[int, float] | None = None, measured_step: np.ndarray | None = None,
 ) -> dict[str, Any] | None:
     """Train sampled members and their representatives for real; error of the prediction.
 
@@ -244,9 +245,11 @@ def validate_costs(
     seconds are the median over repeats of its mean epoch. Reported: the median and max
     absolute % error of predicted (representative's measured x step-time ratio) against
     the member's measured epoch seconds; the same for copying the representative's
-    seconds (the v1 rule); the run-to-run noise (median |repeat 1 / repeat 2 - 1| of the
-    same cell), a floor under any prediction's error on this machine; and, given the
-    table's own representative timings, the error of the table's new values.
+    seconds (the v1 rule); with ``measured_step``, the same for the unpooled measured step
+    times (does pooling help?); the run-to-run variation of single runs (median |repeat 1 /
+    repeat 2 - 1| of the same cell: the error compares medians of ``validate_repeats`` runs,
+    so its noise floor is lower, about 0.65x this for 3); and, given the table's own
+    representative timings, the error of the table's new values.
     """
     from nasbench.spaces.nb201 import all_cells
     from nasbench.training import TrainConfig, train_architecture
@@ -270,7 +273,10 @@ def validate_costs(
             noise.append(abs(runs[member][0] / runs[member][1] - 1))
         measured, rep_measured = float(np.median(runs[member])), float(np.median(runs[rep]))
         ratio = float(step[position] / step[rows[rep]])
+        unpooled = (None if measured_step is None
+                    else rep_measured * float(measured_step[position] / measured_step[rows[rep]]))
         cells.append({"member": member, "representative": rep, "ratio": ratio, "measured": measured,
+                      "unpooled_predicted": unpooled,
                       "representative_measured": rep_measured, "predicted": rep_measured * ratio,
                       "table_predicted": None if table_seconds is None else table_seconds.get(rep, np.nan) * ratio})
     pct = lambda values: round(100 * float(np.nanmedian(values)), 2)  # noqa: E731
@@ -279,6 +285,8 @@ def validate_costs(
            "median_abs_pct_error": pct(error), "max_abs_pct_error": round(100 * float(np.max(error)), 2),
            "copied_median_abs_pct_error": pct([abs(c["representative_measured"] / c["measured"] - 1) for c in cells]),
            "run_to_run_pct": pct(noise) if noise else None}
+    if measured_step is not None:
+        out["unpooled_median_abs_pct_error"] = pct([abs(c["unpooled_predicted"] / c["measured"] - 1) for c in cells])
     if table_seconds is not None:
         out["table_median_abs_pct_error"] = pct([abs(c["table_predicted"] / c["measured"] - 1) for c in cells])
     return out

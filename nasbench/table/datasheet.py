@@ -205,8 +205,12 @@ def _cost_lines(costs: dict[str, Any]) -> list[str]:
             f"Validated on {check['n']} members trained for real ({check['epochs']} epochs, {check['repeats']} "
             f"repeats, beside their representatives): median absolute error of the predicted epoch seconds "
             f"{check['median_abs_pct_error']:.1f}% (max {check['max_abs_pct_error']:.1f}%), against "
-            f"{check['copied_median_abs_pct_error']:.1f}% for copying the representative's seconds; the same cell's "
-            f"run-to-run variation was {_pct(None if check['run_to_run_pct'] is None else check['run_to_run_pct'] / 100)}.")
+            f"{check['copied_median_abs_pct_error']:.1f}% for copying the representative's seconds"
+            + (f" and {check['unpooled_median_abs_pct_error']:.1f}% for the unpooled measured step times"
+               if check.get("unpooled_median_abs_pct_error") is not None else "")
+            + f"; a single run of the same cell varied by "
+            f"{_pct(None if check['run_to_run_pct'] is None else check['run_to_run_pct'] / 100)} run to run "
+            f"(the errors compare medians of {check['repeats']} runs).")
         if check.get("table_median_abs_pct_error") is not None:
             lines.append(f"Scaled from the representatives' seconds as recorded while the table was generated (under "
                          f"other load), the median error is {check['table_median_abs_pct_error']:.1f}%: the recorded "
