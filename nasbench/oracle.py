@@ -133,9 +133,11 @@ class Oracle:
             epochs = self._epochs
         elif isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or not 1 <= epochs <= self._epochs:
             raise OutOfDomainError(f"epochs: expected an integer in 1..{self._epochs}, got {epochs!r}")
+        state = self._rng.bit_generator.state  # a refused query must not use up a draw
         answer = self._benchmark.answer(cell, index, int(epochs), None if self.trial == "mean" else self._rng)
         value, cost = answer.value, answer.cost
         if budget.seconds is not None and self._elapsed + cost > budget.seconds:
+            self._rng.bit_generator.state = state
             raise BudgetExhausted(
                 f"budget: {budget.seconds:g} simulated seconds; {self._elapsed:.1f} spent, "
                 f"this query needs {cost:.1f} more"

@@ -15,7 +15,7 @@ import numpy as np
 
 from nasbench.atomic import atomic_path
 from nasbench.evaluation import (
-    BOOTSTRAP_BELOW, BOOTSTRAP_RESAMPLES, interval_kind, query_checkpoints, seconds_checkpoints, summarize_by_queries,
+    FEW_SEEDS, interval_kind, query_checkpoints, seconds_checkpoints, summarize_by_queries,
     summarize_by_seconds,
 )
 from nasbench.study import StudyResult
@@ -84,9 +84,9 @@ def anytime_report(result: StudyResult) -> str:
              (f"Anytime {what} ({explain}, in {unit}; mean and 95% {interval_kind(len(curves))} "
               f"over {len(curves)} seeds)"),
              f"{'queries':>8}  {what[:7]:>7}  {'95% CI':>16}  {'sim. time (median)':>18}"]
-    if len(curves) < BOOTSTRAP_BELOW:
-        lines.insert(-1, f"(fewer than {BOOTSTRAP_BELOW} seeds: the CI is a seeded bootstrap percentile interval of "
-                         f"{BOOTSTRAP_RESAMPLES:,} resamples, a rough guide; run more seeds to trust it)")
+    if len(curves) < FEW_SEEDS:
+        lines.insert(-1, f"(fewer than {FEW_SEEDS} seeds: a wide t interval that rests on normality so few values "
+                         "cannot check, a rough guide; run more seeds to trust it)")
     longest = max(len(c.regret) for c in curves)
     by_queries = summarize_by_queries(curves, query_checkpoints(longest))
     for q, mean, lo, hi in zip(by_queries.at, by_queries.mean, by_queries.low, by_queries.high):
@@ -142,8 +142,8 @@ def compare_report(
     marks = [m for m in (10, 50, 100) if m < longest] + [longest]
     width = max(12, *(len(label) for label in labels))
     header = f"{'run':<{width}}  {'table':<18} {'seeds':>5}  " + "  ".join(f"{f'@{m}':>22}" for m in marks)
-    few = [label for label, r in zip(labels, results) if len(r.seeds) < BOOTSTRAP_BELOW]
-    kind = f"; bootstrap percentile CI for {', '.join(few)}: fewer than {BOOTSTRAP_BELOW} seeds" if few else ""
+    few = [label for label, r in zip(labels, results) if len(r.seeds) < FEW_SEEDS]
+    kind = f"; fewer than {FEW_SEEDS} seeds, a rough t interval: {', '.join(few)}" if few else ""
     lines += [f"Mean and 95% CI at each query count ({results[0].objective}{kind})", header]
     for label, result in zip(labels, results):
         summary = summarize_by_queries(result.curves, marks)
@@ -202,6 +202,6 @@ def anytime_figure(results: Sequence[StudyResult], labels: Sequence[str]) -> Any
     left.legend(loc="upper right", fontsize="small")
     tables = sorted({r.table for r in results})
     synthetic = " [SYNTHETIC]" if any(r.synthetic for r in results) else ""
-    boot = " (bootstrap CI: < 5 seeds)" if any(len(r.seeds) < BOOTSTRAP_BELOW for r in results) else ""
+    boot = f" (< {FEW_SEEDS} seeds: rough t CI)" if any(len(r.seeds) < FEW_SEEDS for r in results) else ""
     fig.suptitle(f"Anytime {what}, mean and 95% CI over seeds{boot}: {', '.join(tables)}{synthetic}")
     return fig

@@ -1,8 +1,10 @@
 """Which strategies differ: Welch's t-test on the final regret of every pair, Holm-corrected.
 
-Runs of different strategies are independent samples over seeds (seed k of one strategy
-shares nothing with seed k of another but the number), so the test is Welch's unequal
-variance t-test; the family of all pairs is corrected with Holm's step-down method, which
+Runs of different strategies are treated as independent samples over seeds, so the test is
+Welch's unequal variance t-test. (Seed k of two strategies shares the oracle's stream of
+seed draws, so their answers to the same query agree; strategies query different
+architectures, so the pairing is weak, and if it correlates two runs positively Welch's
+test only loses power.) The family of all pairs is corrected with Holm's step-down method, which
 controls the family-wise error without assuming independence. scipy has the t-test but
 not Holm's correction (only Benjamini-Hochberg), so the correction is written here.
 """
@@ -16,7 +18,7 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
-from nasbench.evaluation import BOOTSTRAP_BELOW, summarize_by_queries
+from nasbench.evaluation import FEW_SEEDS, summarize_by_queries
 from nasbench.study import StudyResult
 
 ALPHA = 0.05
@@ -136,8 +138,8 @@ def significance_report(results: Sequence[StudyResult], labels: Sequence[str], a
     what = results[0].objective
     order = sorted(samples, key=lambda label: samples[label].mean())
     width = max(12, *(len(label) for label in samples))
-    few = [label for label in samples if len(samples[label]) < BOOTSTRAP_BELOW]
-    kind = f" (bootstrap percentile CI for {', '.join(few)}: fewer than {BOOTSTRAP_BELOW} seeds)" if few else ""
+    few = [label for label in samples if len(samples[label]) < FEW_SEEDS]
+    kind = f" (fewer than {FEW_SEEDS} seeds, a rough t interval: {', '.join(few)})" if few else ""
     lines = [(f"Final {what} after {at} queries: mean and 95% CI over seeds{kind}; rank range from Welch tests, "
              f"Holm-corrected over {len(tests)} pairs (alpha {alpha:g})"),
              f"{'run':<{width}}  {'seeds':>5}  {what[:7]:>7}  {'95% CI':>16}  {'rank':>5}"]

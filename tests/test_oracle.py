@@ -238,3 +238,22 @@ def test_budgets_are_per_oracle(full_table):
     assert first.exhausted and not second.exhausted
     second.query(3)
     assert second.queries_used == 1
+
+
+def test_a_refused_query_does_not_use_up_a_seed_draw(full_table):
+    """Sample mode: what the oracle draws next is the same whether or not a query was refused."""
+    probe = Oracle(full_table, Budget(queries=2), trial="mean")
+    one, full = probe.evaluate(77, 1).cost, probe.evaluate(77).cost
+    assert full > 4 * one
+    for seed in range(8):
+        answers = []
+        for refuse_first in (False, True):
+            oracle = Oracle(full_table, Budget(seconds=5 * one), rng=seed, trial="sample")
+            oracle.evaluate(77, 1)
+            if refuse_first:
+                with pytest.raises(BudgetExhausted):
+                    oracle.evaluate(77)  # all epochs: over the budget
+            for _ in range(3):
+                oracle.evaluate(77, 1)
+            answers.append(oracle.trajectory().trials[-3:].tolist())  # the seeds drawn
+        assert answers[0] == answers[1]

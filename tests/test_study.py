@@ -161,9 +161,9 @@ def test_summarize_by_seconds_carries_forward_and_is_nan_before_the_first_query(
     np.testing.assert_array_equal(summary.n, [0, 1, 1, 2, 2])
     assert np.isnan(summary.mean[0])
     np.testing.assert_allclose(summary.mean[1:], np.nanmean(by_seed[:, 1:], axis=0))
-    # two seeds: the bootstrap percentile interval of a mean of two values spans them
-    np.testing.assert_allclose(summary.low[3:], [2.0, 1.0])
-    np.testing.assert_allclose(summary.high[3:], [3.0, 2.0])
+    # two seeds: Student's t with 1 degree of freedom, 12.71 x sd / sqrt(2) (not their [min, max])
+    np.testing.assert_allclose(summary.high[3:], [2.5, 1.5] + 12.7062047 * np.sqrt(0.5) / np.sqrt(2), rtol=1e-6)
+    np.testing.assert_array_equal(summary.low[3:], [0.0, 0.0])  # clipped at 0
     assert np.isnan(summary.low[:3]).all()
 
 
