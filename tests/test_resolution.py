@@ -129,14 +129,15 @@ def test_pure_noise_on_coarse_accuracies_overlaps_by_chance_only() -> None:
     assert overlap == pytest.approx(0.1, abs=0.02)  # what random tie-breaking gives, not ~0.5
 
 
-def test_weighted_median_is_the_median() -> None:
-    from nasbench.resolution import _weighted_median
+def test_last_gain_takes_the_median_not_the_lower_median() -> None:
+    def gains(x: np.ndarray) -> np.ndarray:  # curves whose last-epoch gain is x, one seed
+        return np.stack([np.zeros_like(x), x], axis=-1)[:, None, :]
 
     rng = np.random.default_rng(1)
     for n in (1, 2, 3, 4, 9, 10):
         x = rng.normal(size=n)
-        assert _weighted_median(x, np.ones(n)) == pytest.approx(np.median(x))
-    assert _weighted_median(np.array([1.0, 2, 3, 4]), np.array([1.0, 1, 2, 0.5])) == 3.0
+        assert last_gain(gains(x)) == pytest.approx(np.median(x))
+    assert last_gain(gains(np.array([1.0, 2, 3, 4])), weights=np.array([1.0, 1, 2, 0.5])) == 3.0
 
 
 def test_regret_floor_scores_tied_best_cells_by_their_mean() -> None:
